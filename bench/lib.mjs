@@ -1,0 +1,232 @@
+/**
+ * Shared helpers of the benchmark: child processes (the real server, the echo bot, the load
+ * driver), free ports, readiness, resident memory, the machine's description, PostgreSQL
+ * throwaway databases. Everything talks to 127.0.0.1 only.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+export const benchDir = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(benchDir, '..');
+export const require = createRequire(path.join(root, 'package.json'));
+
+export const APP_NOW = '2026-11-22T10:00:00+08:00';
+export const PG_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A port nobody listens on right now (tiny race until the child binds it: fine on loopback). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** One POST of an activity with deliveryMode expectReplies; resolves { status, body }. */
+export function postActivity(port, activity, agent) {
+  return new Promise((resolve, reject) => {
+    const body = Buffer.from(JSON.stringify(activity));
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/api/messages', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          let json = null;
+          try {
+            json = JSON.parse(raw);
+          } catch {
+            json = raw;
+          }
+          resolve({ status: res.statusCode ?? 0, body: json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let seq = 0;
+export function activity(conversation, text, locale = 'zh-CN') {
+  return {
+    type: 'message',
+    id: `b${++seq}`,
+    channelId: 'bench',
+    serviceUrl: 'http://127.0.0.1:9/',
+    from: { id: `u-${conversation}`, name: 'borrower' },
+    recipient: { id: 'bot', name: 'bot' },
+    conversation: { id: conversation },
+    text,
+    locale,
+    timestamp: new Date().toISOString(),
+    deliveryMode: 'expectReplies',
+  };
+}
+
+/** The replies of an expectReplies answer. */
+export const repliesOf = (body) => (body && typeof body === 'object' && Array.isArray(body.activities) ? body.activities : []);
+
+/**
+ * Starts a child process and resolves once /api/messages answers a message with a reply
+ * (the "first answer"): { child, port, firstAnswerMs, stop() }. Rejects with the child's output
+ * if it exits first or takes longer than `timeoutMs`.
+ */
+export async function startProcess({ name, args, env = {}, cwd = root, timeoutMs = 60_000, ipc = false, onSpawn = () => {} }) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  onSpawn(child);
+  let output = '';
+  const keep = (d) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve((exited = { code, signal }))));
+  const agent = new http.Agent({ keepAlive: false });
+  let firstAnswerMs;
+  for (;;) {
+    if (exited) throw new Error(`${name} exited (${exited.code ?? exited.signal}) before answering:\n${output}`);
+    if (performance.now() - t0 > timeoutMs) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not answer within ${timeoutMs} ms:\n${output}`);
+    }
+    try {
+      const r = await postActivity(port, activity(`ready-${port}`, 'hello'), agent);
+      if (r.status === 200 && repliesOf(r.body).length > 0) {
+        firstAnswerMs = performance.now() - t0;
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(10);
+  }
+  return {
+    name,
+    child,
+    port,
+    firstAnswerMs,
+    output: () => output,
+    /** SIGTERM (the bot closes its server and database, and a --cpu-prof profile is written), then SIGKILL after 15 s. */
+    async stop() {
+      if (exited) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const r = await exit;
+      clearTimeout(timer);
+      return r;
+    },
+  };
+}
+
+/** Resident memory of a process, in MiB, from /proc (Linux). */
+export function rssMiB(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    return Math.round((kb / 1024) * 10) / 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Asks a child started with bench/probe.cjs (IPC) for its memory after a full GC. */
+export function probeMemory(child) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('memory probe timed out')), 30_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    child.send({ type: 'memory' });
+  });
+}
+
+export function loadAverage() {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString(),
+    loadAverageAtStart: loadAverage(),
+  };
+}
+
+/** Runs a node script to completion, collecting its output; resolves { code, stdout, stderr, ms }. */
+export function runNode(args, { env = {}, cwd = root, input, onSpawn = () => {}, onExit = () => {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    onSpawn(child);
+    child.on('exit', () => onExit(child));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+    if (input) child.stdin.end(input);
+  });
+}
+
+/** A fresh PostgreSQL database: { url, drop() }. */
+export async function freshPostgres(label) {
+  const pg = require('pg');
+  const name = `bench_${label}_${process.pid}_${Date.now().toString(36)}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/** A fresh SQLite file in a new temp directory: { url, dir, drop() }. */
+export function freshSqlite(label) {
+  const dir = tempDir(`bench-${label}-`);
+  return { url: `file:${path.join(dir, 'bot.db')}`, dir, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}

@@ -1,0 +1,61 @@
+/**
+ * Preloaded into the server by the benchmark (`node --expose-gc -r ./bench/probe.cjs dist/bot/main.js`,
+ * started with an IPC channel). Changes nothing in the bot; answers the benchmark's questions:
+ *
+ * - { type: 'memory' } → a full GC, then process.memoryUsage() (MiB) and the live handle count;
+ * - { type: 'sql' }    → how many SQL statements ran (SQLite: better-sqlite3 prepare(); PostgreSQL:
+ *   pg Client#query), grouped by their first words, since the last { type: 'sql-reset' }.
+ */
+const counts = new Map();
+let statements = 0;
+function count(sql) {
+  statements++;
+  // The statement's first words are enough to tell it (and cheap: this runs on every statement).
+  const key = String(typeof sql === 'string' ? sql : (sql?.text ?? '')).slice(0, 160).replace(/\s+/g, ' ').replace(/\$\d+/g, '?').trim().slice(0, 110);
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+if (process.env.BENCH_COUNT_SQL === '1') {
+  try {
+    const Database = require(require.resolve('better-sqlite3', { paths: [process.cwd()] }));
+    const prepare = Database.prototype.prepare;
+    Database.prototype.prepare = function (sql, ...rest) {
+      count(sql);
+      return prepare.call(this, sql, ...rest);
+    };
+  } catch {
+    /* not installed */
+  }
+  try {
+    const pg = require(require.resolve('pg', { paths: [process.cwd()] }));
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (config, ...rest) {
+      count(config);
+      return query.call(this, config, ...rest);
+    };
+  } catch {
+    /* not installed */
+  }
+}
+
+const mib = (b) => Math.round((b / 2 ** 20) * 10) / 10;
+if (process.send) {
+  process.on('message', (m) => {
+    if (m?.type === 'memory') {
+      if (global.gc) {
+        global.gc();
+        global.gc();
+      }
+      const u = process.memoryUsage();
+      process.send({ gc: Boolean(global.gc), rssMiB: mib(u.rss), heapUsedMiB: mib(u.heapUsed), heapTotalMiB: mib(u.heapTotal), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
+    } else if (m?.type === 'sql') {
+      process.send({ statements, byStatement: [...counts].sort((a, b) => b[1] - a[1]) });
+    } else if (m?.type === 'sql-reset') {
+      statements = 0;
+      counts.clear();
+      process.send({ ok: true });
+    }
+  });
+  // The IPC channel must not keep a stopped server alive.
+  process.channel?.unref?.();
+}

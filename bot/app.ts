@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fromPromise } from 'xstate';
+import { loadDialogs, type Dialogs } from '../dialogs/loadDialogs';
+import { loadAccountSummary } from '../db/accountSummary';
+import { openDatabase, type Database } from '../db/client';
+import { createConversationStore } from '../db/conversationStore';
+import { checkIdentity } from '../db/identityCheck';
+import { migrateDatabase } from '../db/migrator';
+import { resolveIdentityKey } from '../db/identityKey';
+import { explainPenalty, quoteOptions, quotePlan, type PlanDeps } from '../db/plans';
+import { checkProof, loadComplaints, prepareComplaint, receiveAttachment, type ProofFlowDeps } from '../db/proofFlow';
+import { createFileStore, type FileStore } from '../proofs/fileStore';
+import { localDateOf } from '../machines/domain/calendar';
+import type { PenaltyTerms } from '../machines/domain/penaltyEngine';
+import { conversationMachine } from '../machines/conversationMachine';
+import type {
+  AttachmentRef, AttachmentResult, ComplaintCategory, ComplaintFiling, ComplaintStatusView, ProofCheck, ProofDraft,
+  AccountInput, AccountSummary, BorrowerInput, IdentityCheckInput, IdentityCheckResult, OptionsInput, OptionsView, PenaltyExplanation, PlanQuoteInput, PlanQuoteResult,
+} from '../machines/conversationTypes';
+import { createRecognizer } from '../machines/recognition/recognizer';
+import { seedDemoPortfolio } from '../portfolio/demoPortfolio';
+import { createClock, type Clock } from './clock';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { createEscalationEvaluator } from '../machines/domain/escalation';
+import { createHandoffHub } from './handoffHub';
+import { watchHandoffWaits } from './handoffWatch';
+import { createProactiveSender } from './proactive';
+import { createAdapter, createBotAuthentication, createServer } from './server';
+import { trackRequests } from './drain';
+import { scheduleRetention } from '../db/retention';
+import { createStaffAuth } from './staffAuth';
+import { createTurnPipeline } from './turnPipeline';
+
+export interface RunningBot {
+  url: string;
+  database: Database;
+  clock: Clock;
+  /** Tells borrowers no agent was free in time (runs on a timer; tests call it directly). */
+  checkHandoffWaits(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The project root (the folder holding package.json and web/), also from dist/. */
+export const projectRoot = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+
+function productOf(dialogs: Dialogs, product: string) {
+  const p = dialogs.products[product];
+  if (!p) throw new Error(`product "${product}" is not defined in dialogs/policy/products.json`);
+  return p;
+}
+
+export function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTerms {
+  return (product) => {
+    const { penalty } = productOf(dialogs, product);
+    return { penaltyMultiplier: penalty.multiplier, penaltyCapAnnual: penalty.capAnnual, dayBasis: penalty.dayBasis, compound: penalty.compound, lateFee: penalty.lateFee };
+  };
+}
+
+/** The plan actors' view of the policy. */
+export function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDeps {
+  return {
+    db: database.prisma,
+    timeZone: config.timeZone,
+    termsOf: penaltyTermsOf(dialogs),
+    rulesOf: (product) => productOf(dialogs, product).plans,
+    orderFor: (hardship) => dialogs.hardshipOrder[hardship as keyof Dialogs['hardshipOrder']] ?? dialogs.hardshipOrder.unknown,
+  };
+}
+
+/** The conversation machine with its I/O actors bound to this database and policy. */
+export function provideMachine(database: Database, dialogs: Dialogs, config: Config, files: FileStore, identityKey: string) {
+  const plans = planDeps(database, dialogs, config);
+  const proofs: ProofFlowDeps = { db: database.prisma, files, allowedHosts: config.attachmentHosts, timeZone: config.timeZone };
+  return conversationMachine.provide({
+    actors: {
+      checkIdentity: fromPromise<IdentityCheckResult, IdentityCheckInput>(({ input }) =>
+        checkIdentity({ db: database.prisma, identitySecret: identityKey, policy: dialogs.identity, timeZone: config.timeZone }, input),
+      ),
+      loadAccount: fromPromise<AccountSummary, AccountInput>(({ input }) =>
+        loadAccountSummary({ db: database.prisma, timeZone: config.timeZone, termsOf: plans.termsOf }, input),
+      ),
+      explainPenalty: fromPromise<PenaltyExplanation, BorrowerInput>(({ input }) => explainPenalty(plans, input)),
+      quoteOptions: fromPromise<OptionsView, OptionsInput>(({ input }) => quoteOptions(plans, input)),
+      quotePlan: fromPromise<PlanQuoteResult, PlanQuoteInput>(({ input }) => quotePlan(plans, input)),
+      receiveAttachment: fromPromise<AttachmentResult, { attachment: AttachmentRef }>(({ input }) => receiveAttachment(proofs, input)),
+      checkProof: fromPromise<ProofCheck, { draft: ProofDraft }>(({ input }) => checkProof(proofs, input)),
+      prepareComplaint: fromPromise<ComplaintFiling, { category: ComplaintCategory; now: string }>(({ input }) => prepareComplaint(proofs, input)),
+      loadComplaints: fromPromise<ComplaintStatusView[], { borrowerId: string }>(({ input }) => loadComplaints(proofs, input)),
+    },
+  });
+}
+
+/** Which flow definition a stored snapshot belongs to. */
+export const flowVersion = createHash('sha256').update(JSON.stringify(conversationMachine.config)).digest('hex').slice(0, 16);
+
+/**
+ * Starts everything `npm start` runs: checks dialogs/, migrates and opens the database, seeds
+ * the demo portfolio when empty, and serves HTTP.
+ */
+export async function startBot(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningBot> {
+  const dialogs = loadDialogs();
+  const clock = options.clock ?? createClock(config.appNow);
+  const { applied } = await migrateDatabase(config.databaseUrl, (msg) => logger.debug(msg));
+  if (applied.length) logger.info({ applied }, 'database migrated');
+  const database = await openDatabase(config.databaseUrl);
+  try {
+    const identityKey = await resolveIdentityKey(database.prisma, config.identitySecret);
+    if (config.seedDemo) {
+      const seeded = await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
+      if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
+    }
+    const store = createConversationStore(database.prisma);
+    const files = createFileStore(config.proofStorageDir);
+    const pipeline = createTurnPipeline({
+      store,
+      machine: provideMachine(database, dialogs, config, files, identityKey),
+      flowVersion,
+      recognizer: createRecognizer(dialogs.keywords, dialogs.copy, dialogs.nlu.training),
+      escalation: createEscalationEvaluator(dialogs.escalation),
+      dialogs,
+      clock,
+      logger,
+      timeZone: config.timeZone,
+    });
+    const botAuth = createBotAuthentication(config);
+    const adapter = createAdapter(botAuth, logger);
+    const proactive = createProactiveSender({ db: database.prisma, adapter, appId: config.microsoftApp.appId, clock, logger });
+    const hub = createHandoffHub({ db: database.prisma, clock, logger, proactive, conversationEvents: pipeline });
+    pipeline.link({ publish: (e) => hub.publish(e), proactive });
+    const auth = createStaffAuth({ db: database.prisma, secret: identityKey, clock });
+    const server = createServer({ config, identityKey, database, dialogs, pipeline, store, adapter, botAuth, hub, auth, proactive, files, logger, clock, webRoot: path.join(projectRoot, 'web') });
+    const requests = trackRequests(server);
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address();
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    logger.info({ url }, 'listening');
+    // Also sweeps proof files a crash left without their record: at the first run, then daily.
+    const retention = scheduleRetention({
+      database,
+      files,
+      clock,
+      retentionDays: config.retentionDays,
+      onRun: (run) => logger.info({ retention: run }, 'retention run'),
+      onError: (err) => logger.error({ err }, 'retention run failed'),
+    });
+    const waits = watchHandoffWaits({
+      db: database.prisma,
+      clock,
+      logger,
+      waitLimitMinutes: dialogs.handoff.waitLimitMinutes,
+      deliver: (conversationId, event) => pipeline.deliver(conversationId, event),
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      database,
+      clock,
+      checkHandoffWaits: () => waits.check(),
+      /**
+       * Graceful stop: no new connections; the agents' event streams end; requests (turns) in
+       * flight finish, up to the shutdown timeout; a retention run in progress finishes; then
+       * the database closes. Idempotent.
+       */
+      close() {
+        closing ??= (async () => {
+          waits.stop();
+          hub.close();
+          const [{ unfinished }] = await Promise.all([requests.drain(config.shutdownTimeoutMs), retention.stop()]);
+          if (unfinished) logger.warn({ unfinished }, 'shutdown: requests still running at the deadline were cut off');
+          await database.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}

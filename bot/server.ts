@@ -1,0 +1,240 @@
+import path from 'node:path';
+import {
+  CallerIdConstants,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConfigurationServiceClientCredentialFactory,
+  type Activity,
+  type TurnContext,
+} from 'botbuilder';
+import restify from 'restify';
+import type { Database } from '../db/client';
+import type { Config } from './config';
+import { describeActivityProblems, inboundActivitySchema } from './activitySchema';
+import { createBorrowerBot } from './borrowerBot';
+import type { Clock } from './clock';
+import { registerDirectLine } from './directLine';
+import type { Logger } from './logger';
+import { registerWebPages } from './staticPages';
+import type { TurnPipeline } from './turnPipeline';
+import { registerAgentApi } from './agentApi';
+import type { Dialogs } from '../dialogs/loadDialogs';
+import type { FileStore } from '../proofs/fileStore';
+import type { ProactiveSender } from './proactiveSender';
+import { registerReviewApi } from './reviewApi';
+import { registerReportsApi } from './reportsApi';
+import { clientAddress, createRateLimiter, withinLimits } from './rateLimit';
+import type { HandoffHub } from './handoffHub';
+import type { StaffAuth } from './staffAuth';
+import type { ConversationStore } from '../db/conversationStore';
+
+export interface ServerDeps {
+  config: Config;
+  /** db/identityKey.ts: signs web chat tokens. */
+  identityKey: string;
+  database: Database;
+  pipeline: TurnPipeline;
+  store: ConversationStore;
+  adapter: CloudAdapter;
+  botAuth: BotAuthentication;
+  hub: HandoffHub;
+  auth: StaffAuth;
+  proactive: ProactiveSender;
+  files: FileStore;
+  dialogs: Dialogs;
+  logger: Logger;
+  clock: Clock;
+  webRoot: string;
+}
+
+/** Data: URLs of proof files up to 10 MiB grow by a third in base64. */
+const MAX_ACTIVITY_BODY_BYTES = 16 * 1024 * 1024;
+/** Everything else (logins, agents' messages, review decisions) is a few fields of text. */
+const MAX_BODY_BYTES = 64 * 1024;
+/** Routes that carry activities, possibly with a proof file inline: the bot's, Direct Line's, and
+ *  the Direct Line channel stand-in that acknowledges the bot's own replies (transcripts included). */
+const ACTIVITY_ROUTE = /^\/(api\/messages|v3\/directline\/conversations\/[^/]+\/activities|v3\/directline\/v3\/.*)$/;
+
+// Bot Framework's own endpoints, filled in when a deployment overrides only some of them (any
+// override switches botbuilder to taking every endpoint from the configuration).
+const BOT_FRAMEWORK_DEFAULTS = {
+  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+  ToBotFromChannelOpenIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+  OAuthUrl: 'https://api.botframework.com',
+  CallerId: CallerIdConstants.PublicAzureChannel,
+  ValidateAuthority: true,
+};
+
+export type BotAuthentication = ConfigurationBotFrameworkAuthentication;
+
+/**
+ * Bot Framework authentication: anonymous when no app id is configured (local use), JWT
+ * validation of every inbound request once MicrosoftAppId is set, against the OpenID metadata
+ * and issuer configured (Azure Bot Service's by default).
+ * `/api/messages` authenticates before it counts the request against its conversation's rate
+ * limit (so nobody can use up another's conversation without a valid token); the adapter then
+ * gets that same result for the same activity instead of validating the token a second time.
+ */
+export function createBotAuthentication(config: Config): BotAuthentication {
+  const { appId, password, type, tenantId, openIdMetadataUrl, tokenIssuer } = config.microsoftApp;
+  const credentials = new ConfigurationServiceClientCredentialFactory({
+    MicrosoftAppId: appId ?? '',
+    MicrosoftAppPassword: password ?? '',
+    MicrosoftAppType: type ?? (appId ? 'MultiTenant' : ''),
+    MicrosoftAppTenantId: tenantId ?? '',
+  });
+  const endpoints =
+    openIdMetadataUrl || tokenIssuer
+      ? {
+          ...BOT_FRAMEWORK_DEFAULTS,
+          ...(openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: openIdMetadataUrl } : {}),
+          ...(tokenIssuer ? { ToBotFromChannelTokenIssuer: tokenIssuer } : {}),
+        }
+      : {};
+  const auth = new ConfigurationBotFrameworkAuthentication(endpoints, credentials);
+  const authenticate = auth.authenticateRequest.bind(auth);
+  const results = new WeakMap<Activity, ReturnType<typeof authenticate>>();
+  auth.authenticateRequest = (activity, authHeader) => {
+    let result = results.get(activity);
+    if (!result) results.set(activity, (result = authenticate(activity, authHeader)));
+    return result;
+  };
+  return auth;
+}
+
+export function createAdapter(botAuth: BotAuthentication, logger: Logger): CloudAdapter {
+  const adapter = new CloudAdapter(botAuth);
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'turn failed');
+    const zh = (context.activity.locale ?? 'zh').toLowerCase().startsWith('zh');
+    await context.sendActivity(zh ? '抱歉，系统暂时出了点问题，请稍后再发一次。' : 'Sorry, something went wrong on our side. Please send your message again in a moment.');
+  };
+  return adapter;
+}
+
+/** Runs restify handlers (a plugin's chain) one after another, as restify itself would. */
+function runChain(handlers: restify.RequestHandler[], req: restify.Request, res: restify.Response, next: restify.Next): void {
+  const step =
+    (i: number): restify.Next =>
+    (err) => {
+      if (err !== undefined && err !== null) return next(err);
+      const handler = handlers[i];
+      if (!handler) return next();
+      handler(req, res, step(i + 1));
+    };
+  step(0)();
+}
+
+export function createServer(deps: ServerDeps): restify.Server {
+  const { config, database, pipeline, store, adapter, botAuth, logger, clock } = deps;
+  // restify's own logging (req.log) goes through ours, so it is scrubbed and levelled the same way.
+  const server = restify.createServer({ name: 'repayment-assistant', log: logger, handleUncaughtExceptions: false });
+  const bodyLimit = (req: restify.Request) => (ACTIVITY_ROUTE.test(req.getPath()) ? MAX_ACTIVITY_BODY_BYTES : MAX_BODY_BYTES);
+  server.pre((req, res, next) => {
+    // restify would inflate a gzip body without counting the inflated bytes: a small request
+    // could grow without bound. No Bot Framework channel or browser here compresses requests.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      res.sendRaw(415, JSON.stringify({ error: 'unsupported_encoding', message: 'compressed request bodies are not accepted' }), { 'Content-Type': 'application/json; charset=utf-8' });
+      return next(false);
+    }
+    // Refused before reading: a declared length over the limit is not worth receiving.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > bodyLimit(req)) {
+      res.sendRaw(413, JSON.stringify({ error: 'payload_too_large', message: `the request body is larger than ${bodyLimit(req)} bytes` }), { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' });
+      return next(false);
+    }
+    return next();
+  });
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+  // The same limits for bodies sent without a length (chunked), counted as they arrive.
+  const activityBodies = restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BODY_BYTES, mapParams: false, rejectUnknown: true });
+  const smallBodies = restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true });
+  server.use((req, res, next) => runChain(bodyLimit(req) === MAX_ACTIVITY_BODY_BYTES ? activityBodies : smallBodies, req, res, next));
+
+  const bot = createBorrowerBot(pipeline);
+  const limits = {
+    conversation: createRateLimiter(config.rateLimits.perConversation),
+    address: createRateLimiter(config.rateLimits.perAddress),
+    login: createRateLimiter(config.rateLimits.login),
+  };
+  const address = (req: restify.Request) => `address:${clientAddress(req, config.trustProxyHops)}`;
+
+  server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
+    if (!withinLimits(res, [[limits.address, address(req)]])) return;
+    const parsed = inboundActivitySchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.json(400, { error: 'invalid activity', problems: describeActivityProblems(parsed.error) });
+      return;
+    }
+    // The bot processes the activity as checked (and cleaned), not as sent.
+    req.body = parsed.data;
+    try {
+      await botAuth.authenticateRequest(req.body as Activity, req.headers.authorization ?? '');
+    } catch (e) {
+      // Bad signature, expiry, audience, issuer, service URL: the token is refused, whatever the cause.
+      const reason = e instanceof Error ? e.message : String(e);
+      logger.warn({ reason, channelId: parsed.data.channelId }, 'bot framework authentication refused');
+      res.json(401, { error: 'unauthorized', message: reason });
+      return;
+    }
+    // botbuilder answers an invoke nobody handled with 501; this bot offers no card actions or
+    // sign-in, so an invoke is a request it does not take, and says so.
+    if (parsed.data.type === 'invoke') {
+      res.json(400, { error: 'unsupported activity', problems: ['type: invoke activities are not handled by this bot'] });
+      return;
+    }
+    if (!withinLimits(res, [[limits.conversation, `conversation:${parsed.data.channelId}:${parsed.data.conversation.id}`]])) return;
+    await adapter.process(req as never, res as never, bot);
+  });
+
+  server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
+    try {
+      await database.prisma.$queryRawUnsafe('SELECT 1');
+      res.json(200, { status: 'ok' });
+    } catch (e) {
+      logger.warn({ err: e }, 'health check: database unreachable');
+      res.json(503, { status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  registerDirectLine(server, {
+    processActivity: async (activity) => {
+      const parsed = inboundActivitySchema.safeParse(activity);
+      if (!parsed.success) throw new Error(`invalid activity: ${describeActivityProblems(parsed.error).join('; ')}`);
+      await pipeline.handle(parsed.data);
+    },
+    activitiesAfter: (conversationId, afterId) => store.activitiesAfter(`webchat:${conversationId}`, afterId),
+    tokenSecret: deps.identityKey,
+    now: clock,
+    withinLimits: (req, res, conversationId) =>
+      withinLimits(res, [[limits.address, address(req)], ...(conversationId ? [[limits.conversation, `conversation:webchat:${conversationId}`] as const] : [])]),
+  });
+  registerAgentApi(server, {
+    hub: deps.hub,
+    auth: deps.auth,
+    db: database.prisma,
+    clock,
+    logger,
+    timeZone: config.timeZone,
+    // Per address and per account: neither one machine guessing many accounts nor many machines guessing one.
+    loginWithinLimits: (req, res, username) => withinLimits(res, [[limits.login, address(req)], [limits.login, `login:${username.toLowerCase()}`]]),
+  });
+  registerReviewApi(server, {
+    db: database.prisma,
+    authorize: (req, res, roles) => deps.auth.authorize(req, res, roles),
+    proactive: deps.proactive,
+    files: deps.files,
+    clock,
+    timeZone: config.timeZone,
+    logger,
+    copy: deps.dialogs.copy,
+  });
+  // Supervisors' reports (JSON and CSV).
+  registerReportsApi(server, { db: database.prisma, authorize: (req, res, roles) => deps.auth.authorize(req, res, roles), clock, timeZone: config.timeZone, logger });
+  registerWebPages(server, path.resolve(deps.webRoot));
+  return server;
+}

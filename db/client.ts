@@ -1,0 +1,237 @@
+/**
+ * Opens the database: SQLite (better-sqlite3 adapter) or PostgreSQL (pg adapter), picked from the
+ * URL scheme. Does not migrate: call `migrateDatabase(url)` from ./migrator first.
+ *
+ * Two Prisma clients are generated (scripts/generate-prisma.mjs, after every npm install) into
+ * db/generated/{sqlite,postgres} from prisma/{sqlite,postgres}/schema.prisma + the shared
+ * prisma/models.prisma: a client generated for one provider refuses the other's adapter. Import
+ * them as `./generated/<kind>/client` (extensionless: the generator is set to
+ * `importFileExtension = ""` so tsc's node16/CommonJS build and @swc/jest both resolve them).
+ * Both have the same model API; the PostgreSQL one is cast to the SQLite one's type (`Db`).
+ *
+ * SQLite: the file's directory is created if missing; WAL + a 5 s busy timeout let several
+ * connections/processes share the file. One connection per client, so interactive transactions
+ * are serialized (see serializedSqlite below): inside `prisma.$transaction(async (tx) => …)`
+ * use `tx`, never `prisma`, or the outer query waits for the transaction (and times it out).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  DriverAdapterError,
+  type IsolationLevel,
+  type SqlDriverAdapter,
+  type SqlDriverAdapterFactory,
+  type SqlQuery,
+  type SqlResultSet,
+  type Transaction,
+} from '@prisma/driver-adapter-utils';
+import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
+import { PrismaClient as PostgresPrismaClient } from './generated/postgres/client';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+export type Db = SqlitePrismaClient;
+export interface Database {
+  prisma: Db;
+  kind: DatabaseKind;
+  url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE_URL = 'file:./data/bot.db';
+/** Milliseconds a SQLite connection waits for another connection's write lock before SQLITE_BUSY. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Connections per PostgreSQL pool (per process). */
+export const POSTGRES_POOL_SIZE = 5;
+
+export function databaseKind(url: string): DatabaseKind {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (url.startsWith('postgresql://') || url.startsWith('postgres://')) return 'postgres';
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+  throw new Error(
+    `Unsupported database URL ${scheme ? `scheme "${scheme}:"` : `"${url}"`}: expected file:<path> (SQLite) or postgresql://… (PostgreSQL)`,
+  );
+}
+
+/** Absolute path of a `file:` URL's database, relative paths taken from the process cwd. */
+export function sqliteFilePath(url: string): string {
+  if (databaseKind(url) !== 'sqlite') throw new Error(`Not a SQLite URL: ${url}`);
+  const file = decodeURIComponent(url.slice('file:'.length).replace(/\?.*$/, '').replace(/^\/\/(?=\/)/, ''));
+  if (!file || file === ':memory:') throw new Error(`SQLite URL needs a file path: ${url}`);
+  return path.resolve(file);
+}
+
+export async function openDatabase(url: string): Promise<Database> {
+  const kind = databaseKind(url);
+  if (kind === 'sqlite') {
+    const file = sqliteFilePath(url);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Transactions queue for the file's one lock (see fileLocks), so allow a longer wait to start.
+    const prisma = new SqlitePrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
+    const database: Database = { prisma, kind, url, close: () => prisma.$disconnect() };
+    try {
+      await prisma.$connect(); // opens the file now, so a bad path fails here, not at first query
+    } catch (e) {
+      await database.close();
+      throw e;
+    }
+    return database;
+  }
+  const adapter = new PrismaPg({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
+  // Same model API, different generated module: the cast is the one place the two meet.
+  // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
+  const prisma = new PostgresPrismaClient({ adapter, transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
+  return { prisma, kind, url, close: () => prisma.$disconnect() };
+}
+
+/**
+ * better-sqlite3 adapter with two changes:
+ * - transactions start with BEGIN IMMEDIATE (the stock adapter sends a deferred BEGIN), so a
+ *   transaction that reads then writes cannot fail with SQLITE_BUSY when another process wrote
+ *   in between; the busy timeout makes it wait for the other writer instead;
+ * - every statement outside a transaction waits while one is open (see fileLocks). The stock
+ *   adapter runs them on the same (only) connection, i.e. inside the open transaction: they
+ *   would see its uncommitted rows and be rolled back with it.
+ */
+function serializedSqlite(file: string): SqlDriverAdapterFactory {
+  const factory = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  return {
+    provider: 'sqlite',
+    adapterName: factory.adapterName,
+    async connect() {
+      const inner = await factory.connect();
+      // WAL is stored in the file (readers no longer block the writer); a no-op when already set.
+      await inner.queryRaw(rawQuery('PRAGMA journal_mode = WAL'));
+      return new SerializedSqliteAdapter(inner, file);
+    },
+  };
+}
+
+function rawQuery(sql: string): SqlQuery {
+  return { sql, args: [], argTypes: [] };
+}
+
+/** A FIFO lock: `acquire()` resolves with the function that releases it. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => (release = resolve));
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => next);
+    return acquired;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * One lock per database file for the whole process. better-sqlite3 waits for a busy file
+ * synchronously, blocking the event loop: a connection waiting for another connection of the same
+ * process would block the very code that could finish the other's transaction (a 5 s stall, then
+ * SQLITE_BUSY). So connections of one process take turns here, and the busy timeout only ever
+ * waits for other processes.
+ */
+const fileLocks = new Map<string, Mutex>();
+
+class SerializedSqliteAdapter implements SqlDriverAdapter {
+  readonly provider = 'sqlite';
+  readonly adapterName: string;
+  readonly #inner: SqlDriverAdapter;
+  readonly #lock: Mutex;
+
+  constructor(inner: SqlDriverAdapter, file: string) {
+    this.#inner = inner;
+    this.adapterName = inner.adapterName;
+    let lock = fileLocks.get(file);
+    if (!lock) fileLocks.set(file, (lock = new Mutex()));
+    this.#lock = lock;
+  }
+
+  queryRaw(query: SqlQuery): Promise<SqlResultSet> {
+    return this.#lock.run(() => this.#inner.queryRaw(query));
+  }
+  executeRaw(query: SqlQuery): Promise<number> {
+    return this.#lock.run(() => this.#inner.executeRaw(query));
+  }
+  executeScript(script: string): Promise<void> {
+    return this.#lock.run(() => this.#inner.executeScript(script));
+  }
+
+  async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    // SQLite transactions are always serializable; refuse the rest, as the stock adapter does.
+    if (isolationLevel && isolationLevel !== 'SERIALIZABLE') {
+      throw new DriverAdapterError({ kind: 'InvalidIsolationLevel', level: isolationLevel });
+    }
+    const release = await this.#lock.acquire();
+    try {
+      await this.#inner.executeRaw(rawQuery('BEGIN IMMEDIATE'));
+    } catch (e) {
+      release();
+      throw e;
+    }
+    return new SqliteTransaction(this.#inner, release);
+  }
+
+  getConnectionInfo() {
+    return this.#inner.getConnectionInfo?.() ?? { supportsRelationJoins: false };
+  }
+
+  async dispose(): Promise<void> {
+    // Let a running transaction finish (or time out) rather than closing under it.
+    await this.#lock.run(() => this.#inner.dispose());
+  }
+}
+
+/**
+ * Runs on the connection directly (its adapter holds the lock). Prisma sends COMMIT/ROLLBACK
+ * itself through executeRaw, then calls commit()/rollback(), which only release the lock.
+ */
+class SqliteTransaction implements Transaction {
+  readonly provider = 'sqlite';
+  readonly adapterName: string;
+  readonly options = { usePhantomQuery: false };
+  readonly #conn: SqlDriverAdapter;
+  #release: (() => void) | undefined;
+
+  constructor(conn: SqlDriverAdapter, release: () => void) {
+    this.#conn = conn;
+    this.#release = release;
+    this.adapterName = conn.adapterName;
+  }
+
+  queryRaw(query: SqlQuery): Promise<SqlResultSet> {
+    return this.#conn.queryRaw(query);
+  }
+  executeRaw(query: SqlQuery): Promise<number> {
+    return this.#conn.executeRaw(query);
+  }
+  commit(): Promise<void> {
+    return this.#end();
+  }
+  rollback(): Promise<void> {
+    return this.#end();
+  }
+  async createSavepoint(name: string): Promise<void> {
+    await this.#conn.executeRaw(rawQuery(`SAVEPOINT ${name}`));
+  }
+  async rollbackToSavepoint(name: string): Promise<void> {
+    await this.#conn.executeRaw(rawQuery(`ROLLBACK TO ${name}`));
+  }
+  async releaseSavepoint(name: string): Promise<void> {
+    await this.#conn.executeRaw(rawQuery(`RELEASE SAVEPOINT ${name}`));
+  }
+
+  async #end(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
+  }
+}

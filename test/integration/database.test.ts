@@ -1,0 +1,208 @@
+/**
+ * The database layer on both providers: migrations (fresh, idempotent, concurrent), the model
+ * API, interactive transactions, and that the committed migrations match models.prisma.
+ * PostgreSQL tests use throwaway databases on TEST_POSTGRES_URL's server (see ../support/databases).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { openDatabase, sqliteFilePath, type Database, type DatabaseKind } from '../../db/client';
+import { checkMigrationsMatchSchema, migrateDatabase } from '../../db/migrator';
+import { freshDatabaseUrl } from '../support/databases';
+
+const committedMigrations = (kind: DatabaseKind): string[] =>
+  fs
+    .readdirSync(path.join(__dirname, '../../prisma', kind, 'migrations'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+
+const borrower = (id: string, phone: string) => ({
+  id,
+  name: '张三',
+  phone,
+  idLast4Digest: 'digest-id',
+  birthDateDigest: 'digest-birth',
+  locale: 'zh-CN',
+});
+
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('%s', (kind) => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let db: Database;
+
+  beforeAll(async () => {
+    ({ url, drop } = await freshDatabaseUrl(kind));
+    if (kind === 'sqlite') url = url.replace(/bot\.db$/, 'nested/dir/bot.db'); // directory created on demand
+  });
+  afterAll(async () => {
+    await db?.close();
+    await drop();
+  });
+
+  test('migrates a fresh database, then has nothing left to apply', async () => {
+    const log: string[] = [];
+    expect(await migrateDatabase(url, (m) => log.push(m))).toEqual({ applied: committedMigrations(kind) });
+    expect(log).toEqual(committedMigrations(kind).map((m) => `applied migration ${m}`));
+    expect(await migrateDatabase(url)).toEqual({ applied: [] });
+    if (kind === 'sqlite') expect(fs.existsSync(sqliteFilePath(url))).toBe(true);
+  });
+
+  test('writes and reads a borrower with a loan and installments', async () => {
+    db = await openDatabase(url);
+    expect(db.kind).toBe(kind);
+    await db.prisma.borrower.create({
+      data: {
+        ...borrower('B1', '13800000001'),
+        loans: {
+          create: {
+            id: 'L1',
+            product: 'cash',
+            annualRate: '0.18',
+            installments: {
+              create: [1, 2].map((number) => ({
+                number,
+                dueDate: `2025-0${number}-15`,
+                principalDueFen: 100_00,
+                interestDueFen: 1_50,
+                principalPaidFen: number === 1 ? 100_00 : 0,
+                interestPaidFen: number === 1 ? 1_50 : 0,
+              })),
+            },
+          },
+        },
+      },
+    });
+    const read = await db.prisma.borrower.findUniqueOrThrow({
+      where: { phone: '13800000001' },
+      include: { loans: { include: { installments: { orderBy: { number: 'asc' } } } } },
+    });
+    expect(read.name).toBe('张三');
+    expect(read.createdAt).toBeInstanceOf(Date);
+    expect(read.loans).toHaveLength(1);
+    expect(read.loans[0]?.annualRate).toBe('0.18');
+    expect(read.loans[0]?.installments.map((i) => [i.number, i.dueDate, i.principalPaidFen])).toEqual([
+      [1, '2025-01-15', 100_00],
+      [2, '2025-02-15', 0],
+    ]);
+  });
+
+  test('a failing interactive transaction leaves nothing behind', async () => {
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await tx.borrower.create({ data: borrower('B2', '13800000002') });
+        await tx.loan.create({ data: { id: 'L2', borrowerId: 'B2', product: 'cash', annualRate: '0.2' } });
+        expect(await tx.borrower.count()).toBe(2);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await db.prisma.borrower.count()).toBe(1);
+    expect(await db.prisma.loan.findUnique({ where: { id: 'L2' } })).toBeNull();
+  });
+
+  test('a query outside an open transaction does not see (or join) its writes', async () => {
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    let inserted!: () => void;
+    const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+    const tx = db.prisma.$transaction(async (t) => {
+      await t.borrower.create({ data: borrower('B3', '13800000003') });
+      inserted();
+      await gate;
+      throw new Error('rollback');
+    });
+    await insertedSignal;
+    // Prisma's query promises are lazy: `.then` sends them now, while the transaction is open.
+    const outsideRead = db.prisma.borrower.findUnique({ where: { id: 'B3' } }).then((r) => r);
+    const outsideWrite = db.prisma.borrower.create({ data: borrower('B4', '13800000004') }).then((r) => r);
+    await new Promise((r) => setTimeout(r, 50)); // let them run (or queue)
+    finish();
+    await expect(tx).rejects.toThrow('rollback');
+    expect(await outsideRead).toBeNull();
+    await outsideWrite;
+    expect((await db.prisma.borrower.findMany({ orderBy: { id: 'asc' } })).map((b) => b.id)).toEqual(['B1', 'B4']);
+  });
+
+  test('a foreign key violation is refused', async () => {
+    await expect(
+      db.prisma.loan.create({ data: { id: 'L9', borrowerId: 'nobody', product: 'cash', annualRate: '0.1' } }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('sqlite across connections', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ url, drop } = await freshDatabaseUrl('sqlite'));
+    await migrateDatabase(url);
+  });
+  afterAll(() => drop());
+
+  test('uses WAL', () => {
+    const raw = new Sqlite(sqliteFilePath(url), { readonly: true });
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('read-modify-write transactions on two connections do not lose updates', async () => {
+    const [a, b] = await Promise.all([openDatabase(url), openDatabase(url)]);
+    try {
+      await a.prisma.conversation.create({
+        data: { id: 'c1', channelId: 'test', locale: 'en', reference: '{}', snapshot: '{}', flowVersion: '1', lastActivityAt: new Date() },
+      });
+      const bump = (d: Database) =>
+        d.prisma.$transaction(async (tx) => {
+          const { version } = await tx.conversation.findUniqueOrThrow({ where: { id: 'c1' } });
+          await new Promise((r) => setTimeout(r, 2));
+          await tx.conversation.update({ where: { id: 'c1' }, data: { version: version + 1 } });
+        });
+      await Promise.all([a, b].flatMap((d) => Array.from({ length: 10 }, () => bump(d))));
+      expect((await a.prisma.conversation.findUniqueOrThrow({ where: { id: 'c1' } })).version).toBe(20);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('migrating waits while another process holds the migration lock', async () => {
+    const file = sqliteFilePath(url);
+    const other = new Sqlite(`${file}.migrate-lock`); // stands in for another process
+    other.exec('BEGIN EXCLUSIVE');
+    const log: string[] = [];
+    let done = false;
+    const migrating = migrateDatabase(url, (m) => log.push(m)).then((r) => ((done = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(log).toContain('waiting for another process to finish migrating…');
+    other.exec('ROLLBACK');
+    other.close();
+    expect(await migrating).toEqual({ applied: [] });
+  });
+});
+
+describe('postgres concurrency', () => {
+  test('two migrators starting together apply each migration once', async () => {
+    const { url, drop } = await freshDatabaseUrl('postgres');
+    try {
+      const results = await Promise.all([migrateDatabase(url), migrateDatabase(url)]);
+      expect(results.flatMap((r) => r.applied).sort()).toEqual(committedMigrations('postgres'));
+    } finally {
+      await drop();
+    }
+  });
+});
+
+describe('committed migrations', () => {
+  test.each<DatabaseKind>(['sqlite', 'postgres'])('%s migrations produce exactly models.prisma', async (kind) => {
+    const result = await checkMigrationsMatchSchema(kind);
+    // On failure: `npm run db:create -- <name>` writes the missing migration.
+    expect(result).toEqual({ ok: true });
+  });
+});
+
+test('databaseKind refuses unsupported URLs', async () => {
+  await expect(openDatabase('mysql://localhost/x')).rejects.toThrow(/Unsupported database URL scheme "mysql:"/);
+});
