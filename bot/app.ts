@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fromPromise } from 'xstate';
-import { loadDialogs, type Dialogs } from '../dialogs/loadDialogs';
+import { parseDialogs, readDialogFiles, type Dialogs } from '../dialogs/loadDialogs';
 import { loadAccountSummary } from '../db/accountSummary';
 import { openDatabase, type Database } from '../db/client';
 import { createConversationStore } from '../db/conversationStore';
@@ -13,25 +12,28 @@ import { checkProof, loadComplaints, prepareComplaint, receiveAttachment, type P
 import { createFileStore, type FileStore } from '../proofs/fileStore';
 import { localDateOf } from '../machines/domain/calendar';
 import type { PenaltyTerms } from '../machines/domain/penaltyEngine';
-import { conversationMachine } from '../machines/conversationMachine';
+import { buildConversationMachine } from '../machines/conversationMachine';
 import type {
   AttachmentRef, AttachmentResult, ComplaintCategory, ComplaintFiling, ComplaintStatusView, ProofCheck, ProofDraft,
   AccountInput, AccountSummary, BorrowerInput, IdentityCheckInput, IdentityCheckResult, OptionsInput, OptionsView, PenaltyExplanation, PlanQuoteInput, PlanQuoteResult,
 } from '../machines/conversationTypes';
-import { createRecognizer } from '../machines/recognition/recognizer';
 import { seedDemoPortfolio } from '../portfolio/demoPortfolio';
 import { createClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { createEscalationEvaluator } from '../machines/domain/escalation';
 import { createHandoffHub } from './handoffHub';
 import { watchHandoffWaits } from './handoffWatch';
+import { createReminderScheduler, type ReminderPass } from '../db/reminderScheduler';
 import { createProactiveSender } from './proactive';
 import { createAdapter, createBotAuthentication, createServer } from './server';
 import { trackRequests } from './drain';
 import { scheduleRetention } from '../db/retention';
 import { createStaffAuth } from './staffAuth';
 import { createTurnPipeline } from './turnPipeline';
+import { createDialogsRuntimeSource, createRecognizerCache, createRuntimeBuilder } from './dialogsRuntime';
+import { createStudioPreview } from './studioPreview';
+import { flowToMermaid } from '../dialogs/flowMermaid';
+import type { FlowDocument } from '../dialogs/flowSchema';
 
 export interface RunningBot {
   url: string;
@@ -39,6 +41,8 @@ export interface RunningBot {
   clock: Clock;
   /** Tells borrowers no agent was free in time (runs on a timer; tests call it directly). */
   checkHandoffWaits(): Promise<number>;
+  /** Sends the reminders due within the contact rules (runs on a timer; tests call it directly). */
+  runReminders(): Promise<ReminderPass>;
   close(): Promise<void>;
 }
 
@@ -69,11 +73,11 @@ export function planDeps(database: Database, dialogs: Dialogs, config: Config): 
   };
 }
 
-/** The conversation machine with its I/O actors bound to this database and policy. */
+/** The conversation machine of this version's flow, with its I/O actors bound to this database and policy. */
 export function provideMachine(database: Database, dialogs: Dialogs, config: Config, files: FileStore, identityKey: string) {
   const plans = planDeps(database, dialogs, config);
   const proofs: ProofFlowDeps = { db: database.prisma, files, allowedHosts: config.attachmentHosts, timeZone: config.timeZone };
-  return conversationMachine.provide({
+  return buildConversationMachine(dialogs.flows.conversation).provide({
     actors: {
       checkIdentity: fromPromise<IdentityCheckResult, IdentityCheckInput>(({ input }) =>
         checkIdentity({ db: database.prisma, identitySecret: identityKey, policy: dialogs.identity, timeZone: config.timeZone }, input),
@@ -92,15 +96,14 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
   });
 }
 
-/** Which flow definition a stored snapshot belongs to. */
-export const flowVersion = createHash('sha256').update(JSON.stringify(conversationMachine.config)).digest('hex').slice(0, 16);
-
 /**
  * Starts everything `npm start` runs: checks dialogs/, migrates and opens the database, seeds
  * the demo portfolio when empty, and serves HTTP.
  */
-export async function startBot(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningBot> {
-  const dialogs = loadDialogs();
+export async function startBot(config: Config, logger: Logger, options: { clock?: Clock; /** Between reminder passes; 0 = only runReminders(). */ reminderEveryMs?: number } = {}): Promise<RunningBot> {
+  // The shipped files must pass their checks (a DialogsError stops the start); studio versions are laid over them.
+  const shipped = readDialogFiles();
+  const dialogs = parseDialogs(shipped);
   const clock = options.clock ?? createClock(config.appNow);
   const { applied } = await migrateDatabase(config.databaseUrl, (msg) => logger.debug(msg));
   if (applied.length) logger.info({ applied }, 'database migrated');
@@ -113,13 +116,25 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
     }
     const store = createConversationStore(database.prisma);
     const files = createFileStore(config.proofStorageDir);
+    const recognizers = createRecognizerCache();
+    // Every turn runs on the latest published dialogs version (checked at most once a second),
+    // with the machine built from that version's flow (provideMachine).
+    const dialogsSource = createDialogsRuntimeSource({
+      db: database.prisma,
+      shipped,
+      build: createRuntimeBuilder((d) => provideMachine(database, d, config, files, identityKey), recognizers),
+      logger,
+    });
+    await dialogsSource.current();
+    const preview = createStudioPreview({
+      builderFor: (previewDb, previewKey, previewFiles) => createRuntimeBuilder((d) => provideMachine(previewDb, d, config, previewFiles, previewKey), recognizers),
+      clock,
+      timeZone: config.timeZone,
+      logger,
+    });
     const pipeline = createTurnPipeline({
       store,
-      machine: provideMachine(database, dialogs, config, files, identityKey),
-      flowVersion,
-      recognizer: createRecognizer(dialogs.keywords, dialogs.copy, dialogs.nlu.training),
-      escalation: createEscalationEvaluator(dialogs.escalation),
-      dialogs,
+      runtime: () => dialogsSource.current(),
       clock,
       logger,
       timeZone: config.timeZone,
@@ -130,7 +145,17 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
     const hub = createHandoffHub({ db: database.prisma, clock, logger, proactive, conversationEvents: pipeline });
     pipeline.link({ publish: (e) => hub.publish(e), proactive });
     const auth = createStaffAuth({ db: database.prisma, secret: identityKey, clock });
-    const server = createServer({ config, identityKey, database, dialogs, pipeline, store, adapter, botAuth, hub, auth, proactive, files, logger, clock, webRoot: path.join(projectRoot, 'web') });
+    const reminders = createReminderScheduler({
+      db: database.prisma,
+      clock,
+      timeZone: config.timeZone,
+      // The latest published copy and contact policy, as turns use.
+      dialogs: async () => (await dialogsSource.current()).dialogs,
+      deliver: (conversationId, { text, locale }) => proactive.send(conversationId, [{ type: 'message', text, textFormat: 'markdown', locale, inputHint: 'expectingInput' }]),
+      log: logger,
+      ...(options.reminderEveryMs !== undefined ? { everyMs: options.reminderEveryMs } : {}),
+    });
+    const server = createServer({ config, identityKey, database, pipeline, store, adapter, botAuth, hub, auth, outcomeDecided: () => reminders.runOnce(), files, logger, clock, webRoot: path.join(projectRoot, 'web'), studio: { source: dialogsSource, preview, flowToMermaid: (flow) => flowToMermaid(flow as FlowDocument) } });
     const requests = trackRequests(server);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
@@ -152,7 +177,7 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
       db: database.prisma,
       clock,
       logger,
-      waitLimitMinutes: dialogs.handoff.waitLimitMinutes,
+      waitLimitMinutes: async () => (await dialogsSource.current()).dialogs.handoff.waitLimitMinutes,
       deliver: (conversationId, event) => pipeline.deliver(conversationId, event),
     });
     let closing: Promise<void> | undefined;
@@ -161,6 +186,7 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
       database,
       clock,
       checkHandoffWaits: () => waits.check(),
+      runReminders: () => reminders.runOnce(),
       /**
        * Graceful stop: no new connections; the agents' event streams end; requests (turns) in
        * flight finish, up to the shutdown timeout; a retention run in progress finishes; then
@@ -170,8 +196,9 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
         closing ??= (async () => {
           waits.stop();
           hub.close();
-          const [{ unfinished }] = await Promise.all([requests.drain(config.shutdownTimeoutMs), retention.stop()]);
+          const [{ unfinished }] = await Promise.all([requests.drain(config.shutdownTimeoutMs), retention.stop(), reminders.stop()]);
           if (unfinished) logger.warn({ unfinished }, 'shutdown: requests still running at the deadline were cut off');
+          await preview.close();
           await database.close();
         })();
         return closing;

@@ -10,15 +10,17 @@ export function watchHandoffWaits(deps: {
   db: Db;
   clock: () => Date;
   logger: Logger;
-  waitLimitMinutes: number;
+  /** Read at every check, so a limit published in the studio applies without a restart. */
+  waitLimitMinutes: () => number | Promise<number>;
   deliver: (conversationId: string, event: HubConversationEvent) => Promise<void>;
   everyMs?: number;
 }): { check(): Promise<number>; stop(): void } {
   const { db, clock, logger } = deps;
   async function check(): Promise<number> {
     const now = clock();
+    const limitMinutes = await deps.waitLimitMinutes();
     const overdue = await db.handoff.findMany({
-      where: { status: 'queued', waitNoticeAt: null, createdAt: { lte: new Date(now.getTime() - deps.waitLimitMinutes * 60_000) } },
+      where: { status: 'queued', waitNoticeAt: null, createdAt: { lte: new Date(now.getTime() - limitMinutes * 60_000) } },
       take: 50,
     });
     let told = 0;

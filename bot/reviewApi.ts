@@ -1,9 +1,6 @@
 import type { Request, Response, Server } from 'restify';
 import { z } from 'zod';
 import { cleanText } from './activitySchema';
-import { renderCopy } from '../dialogs/copy';
-import { loadDialogs, type Dialogs } from '../dialogs/loadDialogs';
-import { LOCALES, type Locale } from '../dialogs/schemas';
 import type { Db } from '../db/client';
 import { COMPLAINT_STATUSES, PROOF_STATUSES } from '../db/proofs';
 import { localDateOf } from '../machines/domain/calendar';
@@ -12,7 +9,6 @@ import { fromFen } from '../machines/domain/money';
 import { extensionOf } from '../proofs/fileType';
 import type { FileStore } from '../proofs/fileStore';
 import type { Logger } from './logger';
-import type { ProactiveSender } from './proactiveSender';
 
 /**
  * Staff APIs for proofs of payment and complaints (JSON):
@@ -22,8 +18,10 @@ import type { ProactiveSender } from './proactiveSender';
  *   GET  /api/complaints?status=received|acknowledged|in_progress|resolved|open
  *   POST /api/complaints/:id           {status: acknowledged|in_progress|resolved, resolution?, note?}
  * Every change is audited with the member of staff as actor. After a decision or a resolution the
- * borrower gets a proactive notice that only says there is news: the details wait until they are
- * verified again (db/proofs.ts unnotifiedOutcomes), so nothing leaks to whoever holds the phone.
+ * reminder scheduler (db/reminderScheduler.ts) runs at once and tells the borrower within the
+ * contact rules (quiet hours, caps, opt-out), saying only that there is news: the details wait
+ * until they are verified again (db/proofs.ts unnotifiedOutcomes), so nothing leaks to whoever
+ * holds the phone.
  */
 type Role = 'agent' | 'supervisor' | 'staff';
 const ROLES: Role[] = ['agent', 'supervisor', 'staff'];
@@ -32,13 +30,12 @@ export interface ReviewApiDeps {
   db: Db;
   /** Answers 401/403 itself and returns undefined when the request may not proceed. */
   authorize: (req: Request, res: Response, roles: Role[]) => Promise<{ username: string; role: string } | undefined>;
-  proactive: ProactiveSender;
+  /** A decision or resolution was stored: the reminder scheduler's pass that tells the borrower. */
+  outcomeDecided: () => Promise<unknown>;
   files: FileStore;
   clock: () => Date;
   timeZone: string;
   logger: Logger;
-  /** The notices' copy; the shipped dialogs/ when omitted. */
-  copy?: Dialogs['copy'];
 }
 
 const limit = z.coerce.number().int().min(1).max(500).default(100);
@@ -59,7 +56,6 @@ type Parsed<T> = { ok: true; value: T } | { ok: false };
 
 export function registerReviewApi(server: Server, deps: ReviewApiDeps): void {
   const { db, files, clock, timeZone, logger } = deps;
-  const copy = deps.copy ?? loadDialogs().copy;
 
   /** An authorised handler; an unexpected failure is logged and answered 500 without details. */
   const route =
@@ -78,20 +74,8 @@ export function registerReviewApi(server: Server, deps: ReviewApiDeps): void {
   const audit = (tx: Db, actor: string, action: string, row: { borrowerId: string; conversationId: string }, details: Record<string, unknown>) =>
     tx.auditLog.create({ data: { at: clock(), actor, action, borrowerId: row.borrowerId, conversationId: row.conversationId, details: JSON.stringify(details) } });
 
-  /** A failed notice is not lost: the outcome stays unnotified and is shown at the next verification. */
-  async function notify(conversationId: string): Promise<boolean> {
-    try {
-      const conversation = await db.conversation.findUnique({ where: { id: conversationId }, select: { locale: true } });
-      if (!conversation) return false;
-      const locale: Locale = (LOCALES as readonly string[]).includes(conversation.locale) ? (conversation.locale as Locale) : 'zh-CN';
-      const notice = renderCopy(copy, locale, 'notice.outcomeReady');
-      await deps.proactive.send(conversationId, [{ type: 'message', text: notice, textFormat: 'markdown', locale, inputHint: 'expectingInput' }]);
-      return true;
-    } catch (e) {
-      logger.warn({ err: e, conversationId }, 'outcome notice not delivered; it will be shown at the next verification');
-      return false;
-    }
-  }
+  /** Not awaited by the answer; a failed pass is retried by the scheduler's next one, and the outcome is shown at the next verification anyway. */
+  const notify = () => void deps.outcomeDecided().catch((e: unknown) => logger.warn({ err: e }, 'reminder pass after an outcome failed; the next pass retries'));
 
   server.get(
     '/api/review/proofs',
@@ -155,7 +139,8 @@ export function registerReviewApi(server: Server, deps: ReviewApiDeps): void {
         return tx.proof.findUniqueOrThrow({ where: { id: proof.id } });
       });
       if (!decided) return sendJson(res, 409, { error: `proof ${proof.id} has already been reviewed` });
-      sendJson(res, 200, { proof: proofView(decided), notified: await notify(decided.conversationId) });
+      sendJson(res, 200, { proof: proofView(decided) });
+      notify();
     }),
   );
 
@@ -200,8 +185,8 @@ export function registerReviewApi(server: Server, deps: ReviewApiDeps): void {
       });
       if (!updated) return sendJson(res, 409, { error: `complaint ${complaint.id} was changed at the same time; reload it` });
       const today = localDateOf(clock(), timeZone);
-      const notified = status === 'resolved' ? await notify(updated.conversationId) : false;
-      sendJson(res, 200, { complaint: complaintView(updated, today, timeZone), notified });
+      sendJson(res, 200, { complaint: complaintView(updated, today, timeZone) });
+      if (status === 'resolved') notify();
     }),
   );
 }

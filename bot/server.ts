@@ -20,9 +20,9 @@ import type { TurnPipeline } from './turnPipeline';
 import { registerAgentApi } from './agentApi';
 import type { Dialogs } from '../dialogs/loadDialogs';
 import type { FileStore } from '../proofs/fileStore';
-import type { ProactiveSender } from './proactiveSender';
 import { registerReviewApi } from './reviewApi';
 import { registerReportsApi } from './reportsApi';
+import { registerStudioApi, type StudioApiDeps } from './studioApi';
 import { clientAddress, createRateLimiter, withinLimits } from './rateLimit';
 import type { HandoffHub } from './handoffHub';
 import type { StaffAuth } from './staffAuth';
@@ -39,18 +39,23 @@ export interface ServerDeps {
   botAuth: BotAuthentication;
   hub: HandoffHub;
   auth: StaffAuth;
-  proactive: ProactiveSender;
+  /** A proof was decided or a complaint resolved: run the reminder pass that tells the borrower. */
+  outcomeDecided: () => Promise<unknown>;
   files: FileStore;
-  dialogs: Dialogs;
   logger: Logger;
   clock: Clock;
   webRoot: string;
+  /** The studio's versions, preview and diagrams (bot/studioApi.ts). */
+  studio: Pick<StudioApiDeps, 'source' | 'preview' | 'flowToMermaid'>;
 }
 
 /** Data: URLs of proof files up to 10 MiB grow by a third in base64. */
 const MAX_ACTIVITY_BODY_BYTES = 16 * 1024 * 1024;
 /** Everything else (logins, agents' messages, review decisions) is a few fields of text. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** The studio sends drafts of every editable dialogs file (about 50 KB today); room to grow. */
+const MAX_STUDIO_BODY_BYTES = 2 * 1024 * 1024;
+const STUDIO_ROUTE = /^\/api\/studio\//;
 /** Routes that carry activities, possibly with a proof file inline: the bot's, Direct Line's, and
  *  the Direct Line channel stand-in that acknowledges the bot's own replies (transcripts included). */
 const ACTIVITY_ROUTE = /^\/(api\/messages|v3\/directline\/conversations\/[^/]+\/activities|v3\/directline\/v3\/.*)$/;
@@ -132,7 +137,13 @@ export function createServer(deps: ServerDeps): restify.Server {
   const { config, database, pipeline, store, adapter, botAuth, logger, clock } = deps;
   // restify's own logging (req.log) goes through ours, so it is scrubbed and levelled the same way.
   const server = restify.createServer({ name: 'repayment-assistant', log: logger, handleUncaughtExceptions: false });
-  const bodyLimit = (req: restify.Request) => (ACTIVITY_ROUTE.test(req.getPath()) ? MAX_ACTIVITY_BODY_BYTES : MAX_BODY_BYTES);
+  // Idle keep-alive connections stay open longer than clients and proxies keep them for reuse
+  // (Node's 5 s default is shorter than many): otherwise a client can send a turn on a socket the
+  // bot is closing at that instant and get ECONNRESET. Shutdown closes them anyway (bot/drain.ts).
+  server.server.keepAliveTimeout = 65_000;
+  server.server.headersTimeout = 66_000;
+  const bodyLimit = (req: restify.Request) =>
+    ACTIVITY_ROUTE.test(req.getPath()) ? MAX_ACTIVITY_BODY_BYTES : STUDIO_ROUTE.test(req.getPath()) ? MAX_STUDIO_BODY_BYTES : MAX_BODY_BYTES;
   server.pre((req, res, next) => {
     // restify would inflate a gzip body without counting the inflated bytes: a small request
     // could grow without bound. No Bot Framework channel or browser here compresses requests.
@@ -153,7 +164,9 @@ export function createServer(deps: ServerDeps): restify.Server {
   // The same limits for bodies sent without a length (chunked), counted as they arrive.
   const activityBodies = restify.plugins.bodyParser({ maxBodySize: MAX_ACTIVITY_BODY_BYTES, mapParams: false, rejectUnknown: true });
   const smallBodies = restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true });
-  server.use((req, res, next) => runChain(bodyLimit(req) === MAX_ACTIVITY_BODY_BYTES ? activityBodies : smallBodies, req, res, next));
+  const studioBodies = restify.plugins.bodyParser({ maxBodySize: MAX_STUDIO_BODY_BYTES, mapParams: false, rejectUnknown: true });
+  const parsers = new Map([[MAX_ACTIVITY_BODY_BYTES, activityBodies], [MAX_STUDIO_BODY_BYTES, studioBodies]]);
+  server.use((req, res, next) => runChain(parsers.get(bodyLimit(req)) ?? smallBodies, req, res, next));
 
   const bot = createBorrowerBot(pipeline);
   const limits = {
@@ -226,15 +239,16 @@ export function createServer(deps: ServerDeps): restify.Server {
   registerReviewApi(server, {
     db: database.prisma,
     authorize: (req, res, roles) => deps.auth.authorize(req, res, roles),
-    proactive: deps.proactive,
+    outcomeDecided: deps.outcomeDecided,
     files: deps.files,
     clock,
     timeZone: config.timeZone,
     logger,
-    copy: deps.dialogs.copy,
   });
   // Supervisors' reports (JSON and CSV).
   registerReportsApi(server, { db: database.prisma, authorize: (req, res, roles) => deps.auth.authorize(req, res, roles), clock, timeZone: config.timeZone, logger });
+  // Product staff: versioned dialogs, validated drafts, a sandboxed preview chat.
+  registerStudioApi(server, { db: database.prisma, authorize: (req, res, roles) => deps.auth.authorize(req, res, roles), clock, logger, ...deps.studio });
   registerWebPages(server, path.resolve(deps.webRoot));
   return server;
 }

@@ -6,7 +6,7 @@ import type { Request, Response, Server } from 'restify';
 
 /**
  * Serves the borrower page: `/` (index.html), the agent console `/agent` (agent.html), the
- * supervisors' reports `/reports` (reports.html), `/web/*`
+ * supervisors' reports `/reports` (reports.html), the product staff's studio `/studio` (studio.html), `/web/*`
  * (files under webRoot) and `/vendor/webchat.js` (put there by scripts/fetch-webchat.mjs). Only
  * known file types, no dotfiles, nothing outside webRoot (symlinks included).
  */
@@ -94,8 +94,8 @@ export function registerWebPages(server: Server, webRoot: string): void {
   const serve = async (req: Request, res: Response, relative: string): Promise<void> => {
     const file = await locate(relative);
     if (!file) {
-      const missingBundle = relative === 'vendor/webchat.js';
-      res.sendRaw(404, missingBundle ? 'web/vendor/webchat.js is missing: run `node scripts/fetch-webchat.mjs`\n' : 'Not found\n', {
+      const missingBundle = relative.startsWith('vendor/') && relative.endsWith('.js');
+      res.sendRaw(404, missingBundle ? `web/${relative} is missing: run \`node scripts/fetch-webchat.mjs\`\n` : 'Not found\n', {
         'Content-Type': 'text/plain; charset=utf-8',
       });
       return;
@@ -128,6 +128,8 @@ export function registerWebPages(server: Server, webRoot: string): void {
     server[method]('/', async (req, res) => serve(req, res, 'index.html'));
     server[method]('/agent', async (req, res) => serve(req, res, 'agent.html'));
     server[method]('/reports', async (req, res) => serve(req, res, 'reports.html'));
+    server[method]('/studio', async (req, res) => serve(req, res, 'studio.html'));
+    server[method]('/vendor/mermaid.min.js', async (req, res) => serve(req, res, 'vendor/mermaid.min.js'));
     server[method]('/web/*', async (req, res) => serve(req, res, req.params['*'] ?? ''));
     server[method]('/vendor/webchat.js', async (req, res) => serve(req, res, 'vendor/webchat.js'));
   }

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dialogs } from '../dialogs/loadDialogs';
 import type { Locale } from '../dialogs/schemas';
 import { ConcurrentTurnError, type ConversationStore, type StoredConversation, type StoredMessage } from '../db/conversationStore';
 import { agentsWorking } from '../machines/domain/agentHours';
@@ -7,30 +6,30 @@ import { isLocalDate, localDateOf } from '../machines/domain/calendar';
 import { extractComplaintCategory } from '../machines/recognition/entities/complaintCategory';
 import { extractPaymentMethod } from '../machines/recognition/entities/paymentMethod';
 import { extractTransactionReference } from '../machines/recognition/entities/transactionReference';
-import type { EscalationEvaluator } from '../machines/domain/escalation';
 import type { ConversationContext } from '../machines/conversationMachine';
 import type {
   ComplaintCategory, ConversationEvent, HandoffAcceptedEvent, HandoffResolvedEvent, HubConversationEvent, PaymentMethod, Reply, TurnRecord,
 } from '../machines/conversationTypes';
 import { maskSpans } from '../machines/recognition/identityEntities';
 import { localeFromTag } from '../machines/recognition/language';
-import type { Recognition, Recognizer } from '../machines/recognition/recognizer';
-import { runMachineTurn, type ConversationMachine } from '../machines/turnRuntime';
+import type { Recognition } from '../machines/recognition/recognizer';
+import { runMachineTurn } from '../machines/turnRuntime';
 import type { InboundActivity } from './activitySchema';
 import type { Clock } from './clock';
+import type { DialogsRuntime } from './dialogsRuntime';
 import type { HubEvent } from './handoffHub';
 import { createKeyedQueue } from './keyedQueue';
 import type { Logger } from './logger';
 import type { ProactiveSender } from './proactiveSender';
 import { renderReplies, type ChannelActivity, type EventActivity, type OutboundActivity } from './replyRenderer';
 
+/** What a turn runs on: dialogs, recogniser, escalation rules, machine (one dialogs version's). */
+export type TurnRuntime = Omit<DialogsRuntime, 'versionId'>;
+
 export interface TurnPipelineDeps {
   store: ConversationStore;
-  machine: ConversationMachine;
-  flowVersion: string;
-  recognizer: Recognizer;
-  escalation: EscalationEvaluator;
-  dialogs: Dialogs;
+  /** Asked at the start of every turn, so a newly published dialogs version applies to the next turn. */
+  runtime: () => Promise<TurnRuntime>;
   clock: Clock;
   logger: Logger;
   timeZone: string;
@@ -86,8 +85,8 @@ function requestedLanguage(text: string, written: Locale | undefined): Locale {
 interface TurnInput {
   conversationId: string;
   activity?: InboundActivity;
-  /** The machine events, given what the conversation knew before the turn. */
-  events(previous: Partial<ConversationContext> | undefined, stored: StoredConversation | null, now: Date): { events: ConversationEvent[]; recognized?: Recognition };
+  /** The machine events, given what the conversation knew before the turn and the runtime of this turn. */
+  events(previous: Partial<ConversationContext> | undefined, stored: StoredConversation | null, now: Date, runtime: TurnRuntime): { events: ConversationEvent[]; recognized?: Recognition };
   /** Replies go back in the HTTP answer (a turn) or out through the stored reference (a hub event). */
   delivery: 'reply' | 'proactive';
 }
@@ -99,25 +98,24 @@ interface TurnInput {
  * top of the other one's result, so nothing is overwritten.
  */
 export function createTurnPipeline(deps: TurnPipelineDeps) {
-  const { store, machine, recognizer, dialogs, clock, logger, timeZone } = deps;
-  const idleMinutes = dialogs.identity.sessionIdleMinutes;
+  const { store, clock, logger, timeZone } = deps;
   let links: TurnPipelineLinks | undefined;
 
-  const ruleSignal = new Map(dialogs.escalation.map((r) => [r.id, { rule: r.id, priority: r.priority, times: r.times ?? 1 }]));
   /** The rules' phrases, plus the rule the recogniser named ("不是我借的" understood as a dispute in other words). */
-  const signalsOf = (intent: string, text: string) => {
-    const found = deps.escalation(text);
-    const named = ruleSignal.get(intent);
+  const signalsOf = ({ dialogs, escalation }: TurnRuntime, intent: string, text: string) => {
+    const found = escalation(text);
+    const rule = dialogs.escalation.find((r) => r.id === intent);
+    const named = rule ? { rule: rule.id, priority: rule.priority, times: rule.times ?? 1 } : undefined;
     return named && !found.some((s) => s.rule === intent) ? [...found, named] : found;
   };
-  const signals = (intent: string, confidence: number, text: string, now: Date): ConversationEvent => ({
+  const signals = (runtime: TurnRuntime, intent: string, confidence: number, text: string, now: Date): ConversationEvent => ({
     type: 'SIGNALS',
     intent,
     confidence,
-    signals: signalsOf(intent, text),
-    agentsAvailable: agentsWorking(now, timeZone, dialogs.handoff.agentHours),
-    priorities: dialogs.handoff.priorities,
-    expectedWaitMinutes: dialogs.handoff.expectedWaitMinutes,
+    signals: signalsOf(runtime, intent, text),
+    agentsAvailable: agentsWorking(now, timeZone, runtime.dialogs.handoff.agentHours),
+    priorities: runtime.dialogs.handoff.priorities,
+    expectedWaitMinutes: runtime.dialogs.handoff.expectedWaitMinutes,
   });
 
   /** What a message says about a payment or a complaint: method, reference, category, a past date, a file. */
@@ -139,7 +137,9 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
   }
 
   function messageEvents(activity: InboundActivity, joined: boolean) {
-    return (previous: Partial<ConversationContext> | undefined, stored: StoredConversation | null, now: Date) => {
+    return (previous: Partial<ConversationContext> | undefined, stored: StoredConversation | null, now: Date, runtime: TurnRuntime) => {
+      const { recognizer, dialogs } = runtime;
+      const idleMinutes = dialogs.identity.sessionIdleMinutes;
       const text = joined ? '' : (activity.text ?? '');
       // A borrower opening the chat is greeted as if they had said hello.
       const heard = joined
@@ -155,7 +155,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       const { phone, idLast4, birthDate, invalid } = identity;
       const payment = paymentEntities(activity, text, recognized, previous?.expecting, now);
       const alternatives = recognized.intent === 'none' ? (recognized.alternatives ?? []).map((a) => a.intent).filter((i) => `actions.${i}` in dialogs.copy['zh-CN']) : [];
-      events.push(signals(recognized.intent, recognized.confidence, text, now), {
+      events.push(signals(runtime, recognized.intent, recognized.confidence, text, now), {
         type: 'MESSAGE',
         text,
         intent: recognized.intent,
@@ -183,9 +183,11 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
     if (!activity && !stored) throw new Error(`conversation ${conversationId} does not exist`);
     const now = clock();
     const previous = (stored?.snapshot as { context?: Partial<ConversationContext> } | undefined)?.context;
-    const { events, recognized } = input.events(previous, stored, now);
+    const runtime = await deps.runtime();
+    const { dialogs } = runtime;
+    const { events, recognized } = input.events(previous, stored, now, runtime);
 
-    const turn = await runMachineTurn(machine, stored?.snapshot ?? null, { conversationId }, events);
+    const turn = await runMachineTurn(runtime.machine, stored?.snapshot ?? null, { conversationId }, events);
     const replies: Reply[] = [];
     const records: TurnRecord[] = [];
     for (const e of turn.emitted) (e.type === 'reply' ? replies.push(e) : records.push(e.record));
@@ -230,7 +232,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       locale,
       reference: { ...reference, locale },
       snapshot: turn.snapshot,
-      flowVersion: deps.flowVersion,
+      flowVersion: runtime.flowVersion,
       borrowerId: turn.context.borrower?.id ?? null,
       expectedVersion: stored?.version ?? null,
       now,

@@ -53,7 +53,10 @@ export interface Report {
     onTime: number;
     breached: number;
   };
-  /** Proactive reminders: sent and held are zero until reminders are sent; optedOut counts opt-outs. */
+  /**
+   * Proactive reminders (db/reminderScheduler.ts), from their audit rows: sent; held for the quiet
+   * hours (each reminder once, however often held); opt-outs ("退订", "stop") recorded.
+   */
   reminders: { sent: number; held: number; optedOut: number };
 }
 
@@ -87,6 +90,22 @@ const median = (xs: number[]) => {
 };
 const rate = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : 0);
 
+/** Distinct reminders among `reminder.held` audit rows (a row without a readable id counts on its own). */
+function heldReminders(rows: Array<{ details: string }>): number {
+  const ids = new Set<string>();
+  let unnamed = 0;
+  for (const r of rows) {
+    try {
+      const id = (JSON.parse(r.details) as { reminderId?: unknown }).reminderId;
+      if (typeof id === 'string') ids.add(id);
+      else unnamed++;
+    } catch {
+      unnamed++;
+    }
+  }
+  return ids.size + unnamed;
+}
+
 function offeredKinds(details: string): string[] {
   try {
     const parsed = JSON.parse(details) as { offered?: unknown };
@@ -101,7 +120,7 @@ export async function buildReport(db: Db, range: ReportRange, opts: { timeZone: 
   const at = rangeInstants(range, timeZone);
   const today = localDateOf(now, timeZone);
 
-  const [conversations, attempts, disclosures, agreements, proofs, handoffs, complaints, optedOut] = await Promise.all([
+  const [conversations, attempts, disclosures, agreements, proofs, handoffs, complaints, optedOut, remindersSent, remindersHeld] = await Promise.all([
     db.conversation.findMany({ where: { createdAt: at }, select: { id: true, borrowerId: true } }),
     db.identityAttempt.findMany({ where: { at }, select: { conversationId: true, at: true, success: true } }),
     db.auditLog.findMany({ where: { at, action: 'disclosure.repaymentOptions' }, select: { details: true } }),
@@ -110,6 +129,8 @@ export async function buildReport(db: Db, range: ReportRange, opts: { timeZone: 
     db.handoff.findMany({ where: { createdAt: at }, select: { rule: true, createdAt: true, claimedAt: true } }),
     db.complaint.findMany({ where: { createdAt: at }, select: { category: true, status: true, dueDate: true, resolvedAt: true } }),
     db.auditLog.count({ where: { at, action: 'contact.optedOut' } }),
+    db.auditLog.count({ where: { at, action: 'reminder.sent' } }),
+    db.auditLog.findMany({ where: { at, action: 'reminder.held' }, select: { details: true } }),
   ]);
 
   // Containment: of the conversations started in the range, those that never had a handoff (at any time).
@@ -214,8 +235,7 @@ export async function buildReport(db: Db, range: ReportRange, opts: { timeZone: 
       onTime: [...categories.values()].reduce((s, c) => s + c.onTime, 0),
       breached,
     },
-    // Reminders are not sent yet: sent and held stay 0; opt-outs ("退订", "stop") are counted.
-    reminders: { sent: 0, held: 0, optedOut },
+    reminders: { sent: remindersSent, held: heldReminders(remindersHeld), optedOut },
   };
 }
 

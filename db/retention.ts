@@ -8,7 +8,7 @@ import type { Database, Db } from './client';
  * Deleted: transcript messages; the replies kept for retried activities; conversations (their
  * machine snapshot and reference) idle since before the cutoff once none of their messages is
  * left; the last messages copied into handoff summaries; identity attempts and expired locks;
- * proof files (the Proof rows keep amount, date, method, reference and the file's hash).
+ * reminders settled (sent, skipped, given up) before the cutoff (their audit rows stay); proof files (the Proof rows keep amount, date, method, reference and the file's hash).
  * Kept: the audit log, agreements, proofs' and complaints' records, handoffs, borrowers.
  *
  * Once per interval across every instance: the whole run is one transaction that first takes a
@@ -31,6 +31,7 @@ export interface RetentionRun {
   handoffSummaries: number;
   identityAttempts: number;
   identityLocks: number;
+  reminders: number;
   proofFiles: number;
   /** Files no record refers to (a turn that died after storing its file), when swept this run. */
   orphanFiles?: number;
@@ -82,6 +83,7 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
         handoffSummaries: await scrubHandoffSummaries(tx as Db, cutoff),
         identityAttempts: (await tx.identityAttempt.deleteMany({ where: { at: { lt: cutoff } } })).count,
         identityLocks: (await tx.identityLock.deleteMany({ where: { until: { lt: cutoff } } })).count,
+        reminders: (await tx.reminder.deleteMany({ where: { updatedAt: { lt: cutoff }, status: { in: ['sent', 'skipped', 'failed'] } } })).count,
         proofFiles,
       };
       const sweep = !last.sweptAt || now.getTime() - Date.parse(last.sweptAt) >= ORPHAN_SWEEP_INTERVAL_MS;

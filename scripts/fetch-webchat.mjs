@@ -1,4 +1,5 @@
-// Puts the Bot Framework Web Chat browser bundle in web/vendor/ (gitignored).
+// Puts the browser bundles the pages need in web/vendor/ (gitignored): Bot Framework Web Chat
+// for the borrower page, Mermaid for the studio's flow diagrams.
 //
 // Why not a dependency: installing botframework-webchat pulls ~530 MB into node_modules, while
 // the page only needs dist/webchat.js, which is self-contained (React included). `npm pack`
@@ -8,6 +9,10 @@
 //
 // The full bundle (not webchat-minimal.js) because the bot may send card attachments, which
 // Web Chat renders through Adaptive Cards, absent from the minimal bundle.
+//
+// Mermaid the same way: `npm pack mermaid@12.3.0` (~26 MB tarball, 120 MB unpacked with its
+// dependencies' types) for dist/mermaid.min.js alone, a self-contained IIFE that sets
+// window.mermaid, pinned like Web Chat.
 //
 // Runs after every `npm install` / `npm ci` (scripts/prepare.mjs); does nothing when the files
 // are already there with the right hashes. SKIP_WEBCHAT_FETCH=1 skips it (e.g. an offline CI
@@ -20,11 +25,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 
-const PACKAGE = 'botframework-webchat@4.18.1';
-const TARBALL_INTEGRITY =
+const WEBCHAT_PACKAGE = 'botframework-webchat@4.18.1';
+const WEBCHAT_INTEGRITY =
   'sha512-7jpEUJ7olT62Xm+8eh7BhhIcXVfU2xD4pZDaeBt8K4XcNy6K/83UGIxE9BFkXmHMZ4hDEVOzs5cre07GWuaXzg==';
 /** tarball path → [file name in web/vendor, pinned sha512 of its bytes] */
-const FILES = {
+const WEBCHAT_FILES = {
   'package/dist/webchat.js': [
     'webchat.js',
     'sha512-/QHdP14QBRIOHw8gBEffy7VpWq0cTaGkr70Sg3ceo6KO0gaHOIWbC7OXB0Rmqp7sV1c/PU5zDh8p23uz8L88+A==',
@@ -63,37 +68,57 @@ SOFTWARE.
 Third-party notices for the code bundled into webchat.js: webchat.js.LICENSE.txt
 `;
 
+/** Each package: its pinned tarball, the files taken from it, and a license note written beside them. */
+const PACKAGES = [
+  { spec: WEBCHAT_PACKAGE, integrity: WEBCHAT_INTEGRITY, files: WEBCHAT_FILES, license: ['LICENSE.webchat.txt', WEBCHAT_LICENSE] },
+  {
+    spec: 'mermaid@12.3.0',
+    integrity: 'sha512-4113TdXeLAsMruJ79OpFL5O8+LTFXhQqZ260rF3tgUmiNAtRm4Uume04I+65PRN6yZ69J4f8rVYWW8zRk65UYw==',
+    files: {
+      'package/dist/mermaid.min.js': [
+        'mermaid.min.js',
+        'sha512-CaEn6DWYJ1MM0mFAT9nvJzd3z5gPsXTM7wzprb8wx615WzTnTSrGrbKkZUqe1s24lpW27X4HlIrSFvQm/ykqZA==',
+      ],
+      // The package's own MIT license (third-party notices are inside the bundle's header comments).
+      'package/LICENSE': [
+        'LICENSE.mermaid.txt',
+        'sha512-j1nVj+EHsxj9fhPnaz+ao27/UlfwTu2YuH0Npfnbna2DLib3BQr1yItmNLtp6mDmOQ7FVUhlwBbKjphYCg1OUw==',
+      ],
+    },
+  },
+];
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const vendorDir = join(root, 'web', 'vendor');
 
 const sri = (buf) => `sha512-${createHash('sha512').update(buf).digest('base64')}`;
 
-function upToDate() {
-  if (!existsSync(join(vendorDir, 'LICENSE.webchat.txt'))) return false;
-  return Object.values(FILES).every(([name, hash]) => {
+function upToDate(pkg) {
+  if (pkg.license && !existsSync(join(vendorDir, pkg.license[0]))) return false;
+  return Object.values(pkg.files).every(([name, hash]) => {
     const p = join(vendorDir, name);
     return existsSync(p) && sri(readFileSync(p)) === hash;
   });
 }
 
 /** `npm pack` into dir; returns the tarball path. Uses the npm running this install when known. */
-function npmPack(dir) {
+function npmPack(dir, pkg) {
   const viaNpmCli = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath);
   const [cmd, args] = viaNpmCli
     ? [process.execPath, [process.env.npm_execpath]]
     : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
-  const r = spawnSync(cmd, [...args, 'pack', PACKAGE, '--json', '--pack-destination', dir], {
+  const r = spawnSync(cmd, [...args, 'pack', pkg.spec, '--json', '--pack-destination', dir], {
     cwd: dir,
     encoding: 'utf8',
     shell: process.platform === 'win32' && !viaNpmCli,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) {
-    throw new Error(`npm pack ${PACKAGE} failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.error}`);
+    throw new Error(`npm pack ${pkg.spec} failed (exit ${r.status ?? r.signal}):\n${r.stderr || r.error}`);
   }
   const [info] = JSON.parse(r.stdout);
-  if (info.integrity !== TARBALL_INTEGRITY) {
-    throw new Error(`${PACKAGE}: tarball integrity ${info.integrity} does not match the pinned ${TARBALL_INTEGRITY}`);
+  if (info.integrity !== pkg.integrity) {
+    throw new Error(`${pkg.spec}: tarball integrity ${info.integrity} does not match the pinned ${pkg.integrity}`);
   }
   return join(dir, info.filename);
 }
@@ -156,37 +181,42 @@ async function extract(tgz, wanted) {
   return out;
 }
 
-async function main() {
-  if (process.env.SKIP_WEBCHAT_FETCH === '1') {
-    console.log('fetch-webchat: skipped (SKIP_WEBCHAT_FETCH=1)');
+async function fetchPackage(pkg) {
+  const main = Object.values(pkg.files)[0][0];
+  if (upToDate(pkg)) {
+    console.log(`fetch-webchat: web/vendor/${main} is present and verified`);
     return;
   }
-  if (upToDate()) {
-    console.log('fetch-webchat: web/vendor/webchat.js is present and verified');
-    return;
-  }
-  const tmp = mkdtempSync(join(tmpdir(), 'webchat-'));
+  const tmp = mkdtempSync(join(tmpdir(), 'vendor-'));
   try {
-    const files = await extract(npmPack(tmp), new Set(Object.keys(FILES)));
+    const files = await extract(npmPack(tmp, pkg), new Set(Object.keys(pkg.files)));
     mkdirSync(vendorDir, { recursive: true });
-    for (const [path, [name, hash]] of Object.entries(FILES)) {
+    for (const [path, [name, hash]] of Object.entries(pkg.files)) {
       const data = files.get(path);
-      if (!data) throw new Error(`${PACKAGE}: ${path} not found in the tarball`);
-      if (sri(data) !== hash) throw new Error(`${PACKAGE}: ${path} has sha512 ${sri(data)}, expected ${hash}`);
+      if (!data) throw new Error(`${pkg.spec}: ${path} not found in the tarball`);
+      if (sri(data) !== hash) throw new Error(`${pkg.spec}: ${path} has sha512 ${sri(data)}, expected ${hash}`);
       // Write then rename so an interrupted run never leaves a truncated bundle that looks present.
       const target = join(vendorDir, name);
       writeFileSync(`${target}.tmp`, data);
       renameSync(`${target}.tmp`, target);
     }
-    writeFileSync(join(vendorDir, 'LICENSE.webchat.txt'), WEBCHAT_LICENSE);
-    console.log(`fetch-webchat: installed web/vendor/webchat.js from ${PACKAGE}`);
+    if (pkg.license) writeFileSync(join(vendorDir, pkg.license[0]), pkg.license[1]);
+    console.log(`fetch-webchat: installed web/vendor/${main} from ${pkg.spec}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
+async function main() {
+  if (process.env.SKIP_WEBCHAT_FETCH === '1') {
+    console.log('fetch-webchat: skipped (SKIP_WEBCHAT_FETCH=1)');
+    return;
+  }
+  for (const pkg of PACKAGES) await fetchPackage(pkg);
+}
+
 main().catch((err) => {
   console.error(`fetch-webchat: ${err.message}`);
-  console.error('The borrower page needs web/vendor/webchat.js; fix the problem above and run `node scripts/fetch-webchat.mjs`.');
+  console.error('The borrower page needs web/vendor/webchat.js and the studio web/vendor/mermaid.min.js; fix the problem above and run `node scripts/fetch-webchat.mjs`.');
   process.exit(1);
 });

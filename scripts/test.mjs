@@ -1,4 +1,4 @@
-// `npm test`: the whole suite. Type-check first (the test transformer does not), then jest over
+// `npm test`: the whole suite. Type-check first (the test transformer does not), check dialogs/, then jest over
 // unit, integration (real server, real database file) and browser tests. Extra arguments go to
 // jest, e.g. `npm test -- test/unit`. `TEST_DATABASE=postgres` runs the database suites on
 // PostgreSQL (see `npm run test:pg`).
@@ -10,4 +10,6 @@ const run = (cmd, args) => {
 };
 
 run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+// Every check over dialogs/ (copy, policy, flows), as CI and staff run it: `npm run dialogs:check`.
+run('npm', ['run', '-s', 'dialogs:check']);
 run(process.execPath, ['node_modules/jest/bin/jest.js', '--maxWorkers=2', ...process.argv.slice(2)]);

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The intent classifier: character n-gram TF-IDF features and a multinomial logistic regression,
  * trained at start-up from the staff-edited phrases in dialogs/nlu/. Chosen on evidence
@@ -100,8 +102,33 @@ function softmaxInPlace(scores: Float64Array): void {
   for (let k = 0; k < scores.length; k++) scores[k] = (scores[k] as number) / sum;
 }
 
+/**
+ * A trained model as data: what `classifierFromModel` needs to classify, so a model trained once
+ * (at build time, bot/nluModel.ts) is loaded instead of retrained at every start. `key` names the
+ * phrases and options it was trained on.
+ */
+export interface ClassifierModel {
+  key: string;
+  options: ClassifierOptions;
+  intents: string[];
+  vocabulary: string[];
+  idf: Float64Array;
+  /** vocabulary.length × intents.length, row-major by feature */
+  weights: Float64Array;
+  bias: Float64Array;
+}
+
+/** What a model trained on these phrases with these options is called: equal inputs, equal key. */
+export function modelKey(data: Readonly<Record<string, readonly string[]>>, overrides: Partial<ClassifierOptions> = {}): string {
+  const options = { ...DEFAULT_OPTIONS, ...overrides };
+  const intents = Object.keys(data).sort();
+  return createHash('sha256')
+    .update(JSON.stringify([options, intents.map((i) => [i, data[i]])]))
+    .digest('hex');
+}
+
 /** Trains on `{ intent: phrases }` (one model for every language: mixed messages need both). */
-export function trainClassifier(data: Readonly<Record<string, readonly string[]>>, overrides: Partial<ClassifierOptions> = {}): Classifier {
+export function trainClassifier(data: Readonly<Record<string, readonly string[]>>, overrides: Partial<ClassifierOptions> = {}): Classifier & { model: ClassifierModel } {
   const options = { ...DEFAULT_OPTIONS, ...overrides };
   const intents = Object.keys(data).sort();
   const K = intents.length;
@@ -121,35 +148,19 @@ export function trainClassifier(data: Readonly<Record<string, readonly string[]>
     }
   }
   const idf = Float64Array.from(documentFrequency, (df) => Math.log((1 + examples.length) / (1 + df)) + 1);
-
-  const vectorize = (grams: readonly string[]): Vector => {
-    const counts = new Map<number, number>();
-    for (const g of grams) {
-      const i = vocabulary.get(g);
-      if (i !== undefined) counts.set(i, (counts.get(i) ?? 0) + 1);
-    }
-    const index = Int32Array.from(counts.keys());
-    // Sublinear term frequency: a repeated character ("不还不还不还") should not outweigh the rest.
-    const value = Float64Array.from(index, (i) => (1 + Math.log(counts.get(i) as number)) * (idf[i] as number));
-    const norm = Math.hypot(...value) || 1;
-    for (let j = 0; j < value.length; j++) value[j] = (value[j] as number) / norm;
-    return { index, value };
+  const model: ClassifierModel = {
+    key: modelKey(data, overrides),
+    options,
+    intents,
+    vocabulary: [...vocabulary.keys()],
+    idf,
+    weights: new Float64Array(vocabulary.size * K),
+    bias: new Float64Array(K),
   };
-
+  const { vectorize, score } = scorer(model, vocabulary);
+  const { weights, bias } = model;
   const vectors = examples.map((e) => ({ x: vectorize(e.grams), label: e.label }));
-  const weights = new Float64Array(vocabulary.size * K);
-  const bias = new Float64Array(K);
   const scores = new Float64Array(K);
-
-  const score = (x: Vector, out: Float64Array): void => {
-    out.set(bias);
-    for (let j = 0; j < x.index.length; j++) {
-      const row = (x.index[j] as number) * K;
-      const v = x.value[j] as number;
-      for (let k = 0; k < K; k++) out[k] = (out[k] as number) + v * (weights[row + k] as number);
-    }
-    softmaxInPlace(out);
-  };
 
   // Stochastic gradient descent on the cross-entropy, with a decaying step.
   const next = random(options.seed);
@@ -174,12 +185,47 @@ export function trainClassifier(data: Readonly<Record<string, readonly string[]>
       }
     }
   }
+  return { ...classifierFromModel(model, vocabulary), model };
+}
 
+/** A classifier from a trained model (the vocabulary index is rebuilt when not given). */
+export function classifierFromModel(model: ClassifierModel, vocabulary = new Map(model.vocabulary.map((g, i) => [g, i]))): Classifier {
+  const { vectorize, score } = scorer(model, vocabulary);
+  const { intents, options } = model;
   return {
     classify(text) {
-      const out = new Float64Array(K);
+      const out = new Float64Array(intents.length);
       score(vectorize(features(normalizeForClassifier(text), options)), out);
       return intents.map((intent, k) => ({ intent, score: out[k] as number })).sort((a, b) => b.score - a.score || a.intent.localeCompare(b.intent));
     },
   };
+}
+
+/** TF-IDF vectors over the model's vocabulary, and the softmax scores of the model's weights. */
+function scorer(model: ClassifierModel, vocabulary: ReadonlyMap<string, number>) {
+  const { idf, weights, bias } = model;
+  const K = model.intents.length;
+  const vectorize = (grams: readonly string[]): Vector => {
+    const counts = new Map<number, number>();
+    for (const g of grams) {
+      const i = vocabulary.get(g);
+      if (i !== undefined) counts.set(i, (counts.get(i) ?? 0) + 1);
+    }
+    const index = Int32Array.from(counts.keys());
+    // Sublinear term frequency: a repeated character ("不还不还不还") should not outweigh the rest.
+    const value = Float64Array.from(index, (i) => (1 + Math.log(counts.get(i) as number)) * (idf[i] as number));
+    const norm = Math.hypot(...value) || 1;
+    for (let j = 0; j < value.length; j++) value[j] = (value[j] as number) / norm;
+    return { index, value };
+  };
+  const score = (x: Vector, out: Float64Array): void => {
+    out.set(bias);
+    for (let j = 0; j < x.index.length; j++) {
+      const row = (x.index[j] as number) * K;
+      const v = x.value[j] as number;
+      for (let k = 0; k < K; k++) out[k] = (out[k] as number) + v * (weights[row + k] as number);
+    }
+    softmaxInPlace(out);
+  };
+  return { vectorize, score };
 }

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { CopyFile, HardshipReason, IntentPhrases, Keywords, Locale } from '../../dialogs/schemas';
-import { type IntentScore, trainClassifier } from './classifier';
+import { type Classifier, type IntentScore, trainClassifier } from './classifier';
 import { extractInstallmentCount } from './entities/counts';
 import { extractDates } from './entities/dates';
 import { extractAmounts } from './entities/money';
@@ -67,6 +67,13 @@ function phraseMatcher(phrases: Phrases): (text: string) => boolean {
 
 const titleText = (text: string) => normalizeText(text).trim().toLowerCase();
 
+/** One model for both languages: borrowers mix them ("能不能delay几天"). */
+export function trainingPhrases(training: Record<Locale, IntentPhrases>): Record<string, string[]> {
+  const phrases: Record<string, string[]> = {};
+  for (const file of Object.values(training)) for (const [intent, list] of Object.entries(file)) (phrases[intent] ??= []).push(...list);
+  return phrases;
+}
+
 /**
  * Recognition in the order the eval showed works best (docs/nlu-eval.md):
  * 1. a suggested action's title, typed or clicked, is read exactly (buttons and free text are the
@@ -81,7 +88,13 @@ const titleText = (text: string) => normalizeText(text).trim().toLowerCase();
  * otherwise "none", with the likeliest alternatives for a clarifying question.
  * Entities (identity details, amount, date, count, hardship reason) are read whatever the intent.
  */
-export function createRecognizer(keywords: Keywords, copy: Record<Locale, CopyFile>, training: Record<Locale, IntentPhrases>): Recognizer {
+export function createRecognizer(
+  keywords: Keywords,
+  copy: Record<Locale, CopyFile>,
+  training: Record<Locale, IntentPhrases>,
+  /** Where the classifier comes from: trained here by default, or a model trained at build time (bot/nluModel.ts). */
+  classifierFor: (phrases: Record<string, string[]>) => Classifier = trainClassifier,
+): Recognizer {
   // One title can name several actions ("Something else" is a hardship reason and a complaint
   // category): the first gives the intent, and a hardship reason among them is read as well.
   const titles = new Map<string, string[]>();
@@ -96,10 +109,7 @@ export function createRecognizer(keywords: Keywords, copy: Record<Locale, CopyFi
   }
   const rules = Object.entries(keywords.intents).map(([intent, phrases]) => ({ intent, matches: phraseMatcher(phrases) }));
   const hardships = (Object.entries(keywords.hardship) as Array<[HardshipReason, Phrases]>).map(([reason, phrases]) => ({ reason, matches: phraseMatcher(phrases) }));
-  // One model for both languages: borrowers mix them ("能不能delay几天").
-  const phrases: Record<string, string[]> = {};
-  for (const file of Object.values(training)) for (const [intent, list] of Object.entries(file)) (phrases[intent] ??= []).push(...list);
-  const classifier = trainClassifier(phrases);
+  const classifier = classifierFor(trainingPhrases(training));
 
   return (raw, context) => {
     const text = titleText(raw);

@@ -74,12 +74,7 @@ async function converse(server: ServerProcess, conversation: string, n: number, 
   return false;
 }
 
-// On PostgreSQL under CI's load the run produced no receipts at all (turns waited past the pool's
-// transaction wait, since raised to 10 s); until that is confirmed on a quiet machine the crash loop
-// runs on SQLite only. Issue #8 tracks it.
-const crashTest = kind === 'postgres' ? test.skip : test;
-
-crashTest(`${KILLS} SIGKILLs during turns, restarting on the same database: nothing confirmed is lost, no half turn`, async () => {
+test(`${KILLS} SIGKILLs during turns, restarting on the same database: nothing confirmed is lost, no half turn`, async () => {
   await ensureBuilt();
   const db = await freshDatabaseUrl(kind);
   const proofDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-proofs-'));

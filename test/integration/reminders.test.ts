@@ -3,6 +3,7 @@ import { planReminders } from '../../db/reminders';
 import { loadDialogs } from '../../dialogs/loadDialogs';
 import type { ContactPolicy } from '../../machines/domain/contactRules';
 import { demoBorrowers } from '../../portfolio/demoPortfolio';
+import { formatPlans } from '../../scripts/reminders';
 import { startTestBot, type TestBot } from '../support/botServer';
 import { say } from '../support/talk';
 
@@ -44,6 +45,9 @@ test('a promise is due on its date; at night it is held until 08:00', async () =
   expect(night.map((p) => p.decision)).toEqual([{ action: 'hold', reason: 'quietHours', until: new Date('2026-11-29T08:00:00+08:00') }]);
   const early = await plan('2026-11-28T06:30:00+08:00');
   expect(early.map((p) => p.decision)).toEqual([{ action: 'hold', reason: 'quietHours', until: new Date('2026-11-28T08:00:00+08:00') }]);
+  // As `npm run reminders -- --dry-run` prints it.
+  expect(formatPlans(night, TZ)).toMatch(/^HOLD {2}promiseDue {10}D07 {6}AG-[A-Z0-9]+ #1 \(promised for 2026-11-28\) → hold until 2026-11-29 08:00 \(quiet hours\) \[test:rm-d07\]$/);
+  expect(formatPlans([], TZ)).toBe('No reminders are due.');
 });
 
 test('opted out: skipped; once the borrower writes again, due', async () => {
@@ -62,8 +66,11 @@ test('caps count every kind, including those planned earlier in the same run and
     ['promiseDue', 'send', undefined],
     ['complaintResolved', 'skip', 'dailyCap'],
   ]);
-  // Already sent today (audited), so nothing more today.
-  await database.prisma.auditLog.create({ data: { at: new Date('2026-11-28T08:00:00+08:00'), actor: 'bot', action: 'reminder.sent', borrowerId: 'D07', conversationId: 'test:rm-d07', details: '{}' } });
+  // One already sent today (by the scheduler, any kind), so nothing more today.
+  const sentAt = new Date('2026-11-28T08:00:00+08:00');
+  await database.prisma.reminder.create({
+    data: { id: 'installmentUpcoming:AG-EARLIER #1:2026-11-28', kind: 'installmentUpcoming', borrowerId: 'D07', subject: 'AG-EARLIER #1', conversationId: 'test:rm-d07', status: 'sent', attempts: 1, createdAt: sentAt, updatedAt: sentAt, sentAt },
+  });
   const after = await plan('2026-11-28T09:00:00+08:00', oneADay);
   expect(after.map((p) => p.decision)).toEqual([
     expect.objectContaining({ action: 'skip', reason: 'dailyCap', nextAllowedAt: new Date('2026-11-29T08:00:00+08:00') }),

@@ -34,7 +34,8 @@ const count = () =>
     database.prisma.proof.count(),
     database.prisma.handoff.count(),
     database.prisma.identityAttempt.count(),
-  ]).then(([messages, conversations, agreements, proofs, handoffs, identityAttempts]) => ({ messages, conversations, agreements, proofs, handoffs, identityAttempts }));
+    database.prisma.reminder.count(),
+  ]).then(([messages, conversations, agreements, proofs, handoffs, identityAttempts, reminders]) => ({ messages, conversations, agreements, proofs, handoffs, identityAttempts, reminders }));
 
 beforeAll(async () => {
   bot = await startTestBot({ env: { PROOF_STORAGE_DIR: proofDir } });
@@ -49,6 +50,10 @@ beforeAll(async () => {
   await talk('分3期');
   expect(await talk('确认')).toMatch(/AG-/);
   await talk('转人工');
+  // A reminder settled long ago goes with the transcripts; one still held waits to be sent.
+  const now = botClock();
+  const reminder = (status: string, subject: string) => ({ id: `promiseDue:${subject}:2026-11-22`, kind: 'promiseDue', borrowerId: 'D01', subject, status, createdAt: now, updatedAt: now });
+  await database.prisma.reminder.createMany({ data: [{ ...reminder('sent', 'AG-OLD #1'), sentAt: now }, { ...reminder('held', 'AG-OLD #2'), heldUntil: now }] });
 });
 
 afterAll(async () => {
@@ -76,7 +81,8 @@ test('a second instance started a year later deletes transcripts, the idle conve
       if (waited > 10_000) throw new Error('no retention run within 10 s of start');
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(await count()).toEqual({ messages: 0, conversations: 0, agreements: 1, proofs: 1, handoffs: 1, identityAttempts: 0 });
+    expect(await count()).toEqual({ messages: 0, conversations: 0, agreements: 1, proofs: 1, handoffs: 1, identityAttempts: 0, reminders: 1 });
+    expect(await database.prisma.reminder.findMany({ select: { status: true } })).toEqual([{ status: 'held' }]);
     const [proof] = await database.prisma.proof.findMany();
     expect(proof).toMatchObject({ amountFen: 150000, method: 'alipay', fileType: 'image/png' });
     expect(await files.has(proof!.sha256!)).toBe(false);

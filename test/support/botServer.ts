@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startBot } from '../../bot/app';
+import { startBot, type RunningBot } from '../../bot/app';
 import { createClock } from '../../bot/clock';
 import { loadConfig } from '../../bot/config';
 import { createLogger } from '../../bot/logger';
@@ -14,8 +14,12 @@ export interface TestBot {
   databaseUrl: string;
   /** Moves the bot's clock forward (lockout expiry, idle sessions). */
   advance(minutes: number): void;
+  /** The bot's clock now. */
+  now(): Date;
   /** Runs the check for handoffs no agent took in time, as its timer does. */
   checkHandoffWaits(): Promise<number>;
+  /** Runs one reminder pass, as its timer does (the timer is off unless `reminderEveryMs` is given). */
+  runReminders(): ReturnType<RunningBot['runReminders']>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +27,7 @@ export interface TestBot {
  * The real server (same start-up as `npm start`) on a fresh database with the demo portfolio,
  * on an ephemeral loopback port. `TEST_DATABASE=postgres` runs the suites on PostgreSQL.
  */
-export async function startTestBot(opts: { kind?: 'sqlite' | 'postgres'; env?: Record<string, string>; shareDatabaseOf?: TestBot } = {}): Promise<TestBot> {
+export async function startTestBot(opts: { kind?: 'sqlite' | 'postgres'; env?: Record<string, string>; shareDatabaseOf?: TestBot; reminderEveryMs?: number } = {}): Promise<TestBot> {
   const kind = opts.kind ?? (process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite');
   // A second server on the same database (as behind a load balancer) leaves dropping it to the first.
   const db = opts.shareDatabaseOf ? { url: opts.shareDatabaseOf.databaseUrl, drop: async () => {} } : await freshDatabaseUrl(kind);
@@ -40,14 +44,16 @@ export async function startTestBot(opts: { kind?: 'sqlite' | 'postgres'; env?: R
   });
   let offsetMs = 0;
   const base = createClock(config.appNow);
-  const bot = await startBot(config, createLogger(config.logLevel), { clock: () => new Date(base().getTime() + offsetMs) });
+  const bot = await startBot(config, createLogger(config.logLevel), { clock: () => new Date(base().getTime() + offsetMs), reminderEveryMs: opts.reminderEveryMs ?? 0 });
   return {
     url: bot.url,
     databaseUrl: db.url,
     advance(minutes) {
       offsetMs += minutes * 60_000;
     },
+    now: () => new Date(base().getTime() + offsetMs),
     checkHandoffWaits: () => bot.checkHandoffWaits(),
+    runReminders: () => bot.runReminders(),
     async stop() {
       await bot.close();
       await db.drop();

@@ -51,7 +51,7 @@ test('the seeded day, counted', async () => {
   expect(r.handoffs).toMatchObject({ total: 1, claimed: 1, unclaimed: 0, avgWaitSeconds: 300, medianWaitSeconds: 300, maxWaitSeconds: 300 });
   expect(r.handoffs.byRule).toEqual([{ rule: 'explicitRequest', count: 1, claimed: 1, avgWaitSeconds: 300, maxWaitSeconds: 300 }]);
   expect(r.complaints).toEqual({ total: 1, resolved: 0, onTime: 0, breached: 0, byCategory: [{ category: 'service', count: 1, resolved: 0, onTime: 0, breached: 0 }] });
-  // No reminders are sent yet; the stranger's "退订" is the one opt-out.
+  // This seed sends no reminders; the stranger's "退订" is the one opt-out.
   expect(r.reminders).toEqual({ sent: 0, held: 0, optedOut: 1 });
 });
 
