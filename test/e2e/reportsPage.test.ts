@@ -70,7 +70,7 @@ test('a supervisor logs in on /agent, opens the reports and sees the seeded day'
   expect(await page.locator('#chart-handoffs g[data-key="explicitRequest"] text.value').allTextContents()).toEqual(['1']);
   expect(await page.locator('#handoff-waits').textContent()).toContain('5.0 分钟');
   expect(await page.locator('#chart-complaints g[data-key="service"] text.value').allTextContents()).toEqual(['1', '0', '0']);
-  expect(await page.locator('#chart-reminders text.value').allTextContents()).toEqual(['0', '0', '1']);
+  expect(await page.locator('#chart-reminders text.value').allTextContents()).toEqual(['1', '0', '1']);
 
   // The CSV export downloads the same numbers.
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#csv').click()]);

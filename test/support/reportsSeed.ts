@@ -3,6 +3,7 @@
  * real conversations through the real server at TEST_NOW (2026-11-22, Asia/Shanghai), and the
  * numbers they must produce.
  */
+import { openDatabase } from '../../db/client';
 import { demoBorrowers } from '../../portfolio/demoPortfolio';
 import type { TestBot } from './botServer';
 import { agentApi, createStaffAccounts, login, type Channel } from './agentHub';
@@ -32,7 +33,8 @@ async function turn(bot: TestBot, channel: Channel, conversation: string, text: 
  *  3. D03 again in another conversation: a service complaint (normal severity, due 2026-12-07), contained;
  *  4. D01 gets the details wrong once, then verifies and asks for a person (explicitRequest),
  *     claimed by an agent 5 minutes later;
- *  5. someone who never verifies: one failed attempt, then opts out of reminders ("退订").
+ *  5. someone who never verifies: one failed attempt, then opts out of reminders ("退订");
+ *  6. the agent verifies D03's proof at 10:05: the reminder pass it starts tells D03 (sent).
  */
 export async function seedReportDay(bot: TestBot, channel: Channel): Promise<void> {
   await createStaffAccounts(bot.databaseUrl, [SUPERVISOR, AGENT]);
@@ -44,7 +46,7 @@ export async function seedReportDay(bot: TestBot, channel: Channel): Promise<voi
   await turn(bot, channel, 'rep-options', details('D03'), /¥/);
   await turn(bot, channel, 'rep-options', '有什么还款方案', /./);
   await turn(bot, channel, 'rep-options', '失业了', /分期/);
-  await turn(bot, channel, 'rep-options', '昨天用支付宝还了700，交易号 ZFB2026112100077', /PP-/);
+  const proofId = (await turn(bot, channel, 'rep-options', '昨天用支付宝还了700，交易号 ZFB2026112100077', /PP-/)).text.match(/PP-[A-Z0-9]+/)![0];
 
   await turn(bot, channel, 'rep-complaint', details('D03'), /¥/);
   await turn(bot, channel, 'rep-complaint', '我要投诉', /哪方面/);
@@ -65,4 +67,26 @@ export async function seedReportDay(bot: TestBot, channel: Channel): Promise<voi
 
   await turn(bot, channel, 'rep-stranger', '13900000000 1111 1980-01-01', /./);
   await turn(bot, channel, 'rep-stranger', '退订', /不会再主动/);
+
+  const verified = await agentApi(bot.url, token, 'POST', `/api/review/proofs/${proofId}`, { decision: 'verified' });
+  if (verified.status !== 200) throw new Error(`seed: proof review answered ${verified.status}`);
+  await expectReminder(bot, proofId, 'sent');
+}
+
+/** Waits for the reminder pass a review decision started to settle the reminder about `subject`. */
+async function expectReminder(bot: TestBot, subject: string, status: 'sent'): Promise<void> {
+  const database = await openDatabase(bot.databaseUrl);
+  try {
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const reminder = await database.prisma.reminder.findFirst({ where: { subject, status: { not: 'claimed' } } });
+      if (reminder) {
+        if (reminder.status !== status) throw new Error(`seed: the reminder about ${subject} is ${reminder.status} (${reminder.reason}), not ${status}`);
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`seed: no reminder about ${subject} within 10 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await database.close();
+  }
 }

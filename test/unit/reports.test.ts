@@ -46,13 +46,13 @@ test('the seeded day, counted', async () => {
   expect(r.promises).toEqual({ count: 1, amountFen: 50000 });
   expect(r.proofs.count).toBe(1);
   expect(r.proofs.amountFen).toBe(70000);
-  expect(r.proofs.byStatus).toContainEqual({ status: 'pending_review', count: 1, amountFen: 70000 });
+  expect(r.proofs.byStatus).toContainEqual({ status: 'verified', count: 1, amountFen: 70000 });
   // Claimed after the clock moved 5 minutes.
   expect(r.handoffs).toMatchObject({ total: 1, claimed: 1, unclaimed: 0, avgWaitSeconds: 300, medianWaitSeconds: 300, maxWaitSeconds: 300 });
   expect(r.handoffs.byRule).toEqual([{ rule: 'explicitRequest', count: 1, claimed: 1, avgWaitSeconds: 300, maxWaitSeconds: 300 }]);
   expect(r.complaints).toEqual({ total: 1, resolved: 0, onTime: 0, breached: 0, byCategory: [{ category: 'service', count: 1, resolved: 0, onTime: 0, breached: 0 }] });
-  // This seed sends no reminders; the stranger's "退订" is the one opt-out.
-  expect(r.reminders).toEqual({ sent: 0, held: 0, optedOut: 1 });
+  // The proof's outcome told at 10:05 (held reminders: test/integration/remindersSending); the stranger's "退订".
+  expect(r.reminders).toEqual({ sent: 1, held: 0, optedOut: 1 });
 });
 
 test('dates are the lender’s: the day before and the day after hold nothing; the range is inclusive', async () => {
@@ -103,7 +103,7 @@ describe('the API', () => {
     expect(res.headers.get('content-disposition')).toContain(`report-${SEED_DAY}-${SEED_DAY}.csv`);
     const lines = (await res.text()).split('\r\n');
     expect(lines[0]).toBe('section,metric,key,value');
-    for (const row of ['conversations,total,,5', 'conversations,containmentRate,,0.8', 'verification,failure,,2', 'options,accepted,promise,1', 'promises,amountFen,,50000', 'proofs,amountFen,pending_review,70000', 'handoffs,avgWaitSeconds,explicitRequest,300', 'complaints,count,service,1', 'reminders,sent,,0', 'reminders,optedOut,,1']) {
+    for (const row of ['conversations,total,,5', 'conversations,containmentRate,,0.8', 'verification,failure,,2', 'options,accepted,promise,1', 'promises,amountFen,,50000', 'proofs,amountFen,verified,70000', 'handoffs,avgWaitSeconds,explicitRequest,300', 'complaints,count,service,1', 'reminders,sent,,1', 'reminders,optedOut,,1']) {
       expect(lines).toContain(row);
     }
   });
