@@ -16,8 +16,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
+import type * as SqliteAdapter from '@prisma/adapter-better-sqlite3';
+import type * as PgAdapter from '@prisma/adapter-pg';
 import {
   DriverAdapterError,
   type IsolationLevel,
@@ -27,8 +27,19 @@ import {
   type SqlResultSet,
   type Transaction,
 } from '@prisma/driver-adapter-utils';
-import { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
-import { PrismaClient as PostgresPrismaClient } from './generated/postgres/client';
+import type { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
+import type * as PostgresClient from './generated/postgres/client';
+
+// Each provider's client and adapter are loaded when a database of that kind is opened: a process
+// uses one, and loading the other's modules cost start-up time (issue #9: cold start).
+const sqliteModules = () => ({
+  PrismaClient: (require('./generated/sqlite/client') as { PrismaClient: typeof SqlitePrismaClient }).PrismaClient,
+  PrismaBetterSqlite3: (require('@prisma/adapter-better-sqlite3') as typeof SqliteAdapter).PrismaBetterSqlite3,
+});
+const postgresModules = () => ({
+  PrismaClient: (require('./generated/postgres/client') as typeof PostgresClient).PrismaClient,
+  PrismaPg: (require('@prisma/adapter-pg') as typeof PgAdapter).PrismaPg,
+});
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 export type Db = SqlitePrismaClient;
@@ -68,7 +79,8 @@ export async function openDatabase(url: string): Promise<Database> {
     const file = sqliteFilePath(url);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Transactions queue for the file's one lock (see fileLocks), so allow a longer wait to start.
-    const prisma = new SqlitePrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
+    const { PrismaClient } = sqliteModules();
+    const prisma = new PrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
     const database: Database = { prisma, kind, url, close: () => prisma.$disconnect() };
     try {
       await prisma.$connect(); // opens the file now, so a bad path fails here, not at first query
@@ -78,10 +90,11 @@ export async function openDatabase(url: string): Promise<Database> {
     }
     return database;
   }
+  const { PrismaClient, PrismaPg } = postgresModules();
   const adapter = new PrismaPg({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
   // Same model API, different generated module: the cast is the one place the two meet.
   // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
-  const prisma = new PostgresPrismaClient({ adapter, transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
+  const prisma = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
   return { prisma, kind, url, close: () => prisma.$disconnect() };
 }
 
@@ -95,7 +108,7 @@ export async function openDatabase(url: string): Promise<Database> {
  *   would see its uncommitted rows and be rolled back with it.
  */
 function serializedSqlite(file: string): SqlDriverAdapterFactory {
-  const factory = new PrismaBetterSqlite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const factory = new (sqliteModules().PrismaBetterSqlite3)({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
   return {
     provider: 'sqlite',
     adapterName: factory.adapterName,

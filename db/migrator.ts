@@ -27,9 +27,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Sqlite from 'better-sqlite3';
-import pg from 'pg';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
+import type * as Pg from 'pg';
+import type * as SqliteAdapter from '@prisma/adapter-better-sqlite3';
+import type * as PgAdapter from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   DriverAdapterError,
@@ -353,9 +353,9 @@ function rawQuery(sql: string): SqlQuery {
   return { sql, args: [], argTypes: [] };
 }
 
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => (done ??= fn());
+function once<T>(fn: () => T): () => T {
+  let done: { value: T } | undefined;
+  return () => (done ??= { value: fn() }).value;
 }
 
 /** A delegating adapter with some methods replaced. */
@@ -377,7 +377,7 @@ function overrideAdapter(
 
 /** `file` is an absolute path or ':memory:'. The shadow is always a fresh `:memory:` database. */
 function sqliteSession(file: string): Session {
-  const base = new PrismaBetterSqlite3({ url: file === ':memory:' ? file : `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const base = new (require('@prisma/adapter-better-sqlite3') as typeof SqliteAdapter).PrismaBetterSqlite3({ url: file === ':memory:' ? file : `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
   const opened: Array<() => Promise<void>> = [];
   const track = (a: SqlDriverAdapter): SqlDriverAdapter => {
     const adapter = overrideAdapter(a, {
@@ -433,14 +433,21 @@ interface RowDescription {
 const PG_CHAR_OID = 18; // the internal one-byte "char" (e.g. pg_constraint.contype)
 const PG_TEXT_OID = 25;
 
+// PostgreSQL's modules are loaded when a PostgreSQL database is migrated: a process on SQLite
+// never needs them, and loading them cost start-up time (issue #9: cold start).
+const pgModule = () => require('pg') as typeof Pg;
+
 /** Reports `"char"` columns as text, which adapter-pg knows (its value is already a string). */
-class CharAsTextClient extends pg.Client {
-  // pg's internal hook for RowDescription messages, bound when the client connects; @types/pg omits it.
-  _handleRowDescription(msg: RowDescription): void {
-    for (const field of msg.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-    (pg.Client.prototype as unknown as { _handleRowDescription(m: RowDescription): void })._handleRowDescription.call(this, msg);
-  }
-}
+const charAsTextClient = once(() => {
+  const pg = pgModule();
+  return class CharAsTextClient extends pg.Client {
+    // pg's internal hook for RowDescription messages, bound when the client connects; @types/pg omits it.
+    _handleRowDescription(msg: RowDescription): void {
+      for (const field of msg.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+      (pg.Client.prototype as unknown as { _handleRowDescription(m: RowDescription): void })._handleRowDescription.call(this, msg);
+    }
+  };
+});
 
 /**
  * `url`: the main database; `serverUrl`: a database on the same server to run CREATE/DROP DATABASE
@@ -449,8 +456,8 @@ class CharAsTextClient extends pg.Client {
 function pgSession(url: string, serverUrl: string): Session {
   const cleanups: Array<() => Promise<void>> = [];
   const connectTo = async (connectionString: string): Promise<SqlDriverAdapter> => {
-    const pool = new pg.Pool({ connectionString, max: 2, Client: CharAsTextClient });
-    const inner = await new PrismaPg(pool).connect();
+    const pool = new (pgModule().Pool)({ connectionString, max: 2, Client: charAsTextClient() });
+    const inner = await new (require('@prisma/adapter-pg') as typeof PgAdapter).PrismaPg(pool).connect();
     const adapter = overrideAdapter(inner, {
       // One simple query (no parameters), so the server parses it: ';' inside literals is safe,
       // and a failure leaves nothing half-applied.
@@ -513,7 +520,7 @@ function redact(url: string): string {
 }
 
 async function pgAdmin(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
+  const client = new (pgModule().Client)({ connectionString: serverUrl });
   await client.connect();
   try {
     await client.query(sql);
@@ -620,7 +627,7 @@ async function withSqliteLock<T>(file: string, log: Log, fn: () => Promise<T>): 
 
 /** A session-level advisory lock on its own connection; released by PostgreSQL if we die. */
 async function withPgLock<T>(url: string, log: Log, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new (pgModule().Client)({ connectionString: url });
   // An idle client whose connection drops emits 'error', fatal without a listener; the next
   // query (or the unlock) reports the failure instead.
   client.on('error', () => {});

@@ -432,3 +432,43 @@ describe("the server's timer", () => {
     }
   });
 });
+
+describe('payments already made', () => {
+  test('a payment reminder is skipped (audited) once the proofs sent since agreeing cover it; a rejected proof does not count', async () => {
+    const bot = await startTestBot();
+    const channel = await startChannel();
+    const database = await openDatabase(bot.databaseUrl);
+    const proof = (id: string, borrowerId: string, amountFen: number, status: 'pending_review' | 'rejected') =>
+      database.prisma.proof.create({
+        data: { id, borrowerId, conversationId: `test:${borrowerId}`, amountFen, paidOn: '2026-11-22', method: 'alipay', reference: id, status, createdAt: at('2026-11-22T10:00:00+08:00'), ...(status === 'rejected' ? { reviewedBy: 'agent:li', reviewedAt: at('2026-11-22T10:00:00+08:00'), reviewReason: 'blurred' } : {}) },
+      });
+    try {
+      for (const id of ['D04', 'D09']) await say(bot.url, id, details(id), { serviceUrl: channel.url });
+      // D04: two installments of 100.00 (the first due in 3 days), and 100.00 already sent as proof.
+      await agreement(database, 'AG-PAID0001', 'D04', 'installments', ['2026-11-25', '2026-12-25']);
+      await proof('PP-PAID0001', 'D04', 10_000, 'pending_review');
+      // D09: a promise of 100.00 for today, and a proof of it that staff rejected.
+      await agreement(database, 'AG-PAID0002', 'D09', 'promise', ['2026-11-22']);
+      await proof('PP-PAID0002', 'D09', 10_000, 'rejected');
+
+      const planned = await planReminders(database.prisma, { now: bot.now(), timeZone: TZ, policy: dialogs.contact });
+      expect(planned.find((p) => p.subject === 'AG-PAID0001 #1')?.decision).toEqual({ action: 'skip', reason: 'alreadyPaid' });
+      await bot.runReminders();
+      expect(await database.prisma.reminder.findMany({ where: { subject: { startsWith: 'AG-PAID' } }, select: { subject: true, status: true, reason: true }, orderBy: { subject: 'asc' } })).toEqual([
+        { subject: 'AG-PAID0001 #1', status: 'skipped', reason: 'alreadyPaid' },
+        { subject: 'AG-PAID0002 #1', status: 'sent', reason: null },
+      ]);
+      expect(await auditsOf(database, 'D04')).toEqual([expect.objectContaining({ action: 'reminder.skipped', subject: 'AG-PAID0001 #1', reason: 'alreadyPaid' })]);
+      expect(channel.postsTo('D04')).toEqual([]);
+      // The second installment asks 200.00 by its date: 100.00 is not enough, so it is reminded.
+      moveTo(bot, '2026-12-22T10:00:00+08:00');
+      await bot.runReminders();
+      expect(await database.prisma.reminder.findFirst({ where: { subject: 'AG-PAID0001 #2' }, select: { status: true } })).toEqual({ status: 'sent' });
+      expect(channel.postsTo('D04')).toHaveLength(1);
+    } finally {
+      await database.close();
+      await bot.stop();
+      await channel.close();
+    }
+  });
+});
