@@ -89,7 +89,8 @@ export async function migrateDatabase(url: string, log: Log = () => {}): Promise
       );
     });
   } else {
-    applied = await withPgLock(url, log, () => apply(pgSession(url, url)));
+    // As for SQLite, the engine (Wasm, slow to load) only runs when something is pending.
+    applied = await withPgLock(url, log, async (client) => ((await pgUpToDate(client, migrationsList)) ? [] : apply(pgSession(url, url))));
   }
   for (const name of applied) log(`applied migration ${name}`);
   if (applied.length === 0) log(`${kind} database is up to date (${migrationsList.migrationDirectories.length} migrations)`);
@@ -573,16 +574,28 @@ function prepareSqliteFile(file: string, migrations: MigrationList): boolean {
     db.pragma('journal_mode = WAL');
     const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get();
     if (!table) return false;
-    const rows = db
-      .prepare('SELECT migration_name AS name, finished_at AS finished, rolled_back_at AS rolledBack FROM _prisma_migrations')
-      .all() as Array<{ name: string; finished: unknown; rolledBack: unknown }>;
-    // A failed one (not finished, not rolled back) is the engine's to report.
-    if (rows.some((r) => r.finished === null && r.rolledBack === null)) return false;
-    const applied = new Set(rows.filter((r) => r.finished !== null && r.rolledBack === null).map((r) => r.name));
-    return migrations.migrationDirectories.every((d) => applied.has(d.path));
+    const rows = db.prepare(APPLIED_MIGRATIONS_SQL).all() as AppliedMigration[];
+    return allApplied(rows, migrations);
   } finally {
     db.close();
   }
+}
+
+type AppliedMigration = { name: string; finished: unknown; rolledBack: unknown };
+const APPLIED_MIGRATIONS_SQL = 'SELECT migration_name AS "name", finished_at AS "finished", rolled_back_at AS "rolledBack" FROM _prisma_migrations';
+
+/** Every local migration applied, and none failed (a failed one is the engine's to report). */
+function allApplied(rows: AppliedMigration[], migrations: MigrationList): boolean {
+  if (rows.some((r) => r.finished === null && r.rolledBack === null)) return false;
+  const applied = new Set(rows.filter((r) => r.finished !== null && r.rolledBack === null).map((r) => r.name));
+  return migrations.migrationDirectories.every((d) => applied.has(d.path));
+}
+
+/** The PostgreSQL side of prepareSqliteFile: whether the database already has every migration. */
+async function pgUpToDate(client: Pg.Client, migrations: MigrationList): Promise<boolean> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS "present"`);
+  if (!rows[0]?.present) return false;
+  return allApplied((await client.query<AppliedMigration>(APPLIED_MIGRATIONS_SQL)).rows, migrations);
 }
 
 const localSqliteLocks = new Map<string, Promise<unknown>>();
@@ -626,7 +639,7 @@ async function withSqliteLock<T>(file: string, log: Log, fn: () => Promise<T>): 
 }
 
 /** A session-level advisory lock on its own connection; released by PostgreSQL if we die. */
-async function withPgLock<T>(url: string, log: Log, fn: () => Promise<T>): Promise<T> {
+async function withPgLock<T>(url: string, log: Log, fn: (client: Pg.Client) => Promise<T>): Promise<T> {
   const client = new (pgModule().Client)({ connectionString: url });
   // An idle client whose connection drops emits 'error', fatal without a listener; the next
   // query (or the unlock) reports the failure instead.
@@ -639,7 +652,7 @@ async function withPgLock<T>(url: string, log: Log, fn: () => Promise<T>): Promi
       await client.query('SELECT pg_advisory_lock($1)', [PG_MIGRATE_LOCK_KEY]);
     }
     try {
-      return await fn();
+      return await fn(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATE_LOCK_KEY]);
     }

@@ -83,7 +83,7 @@ export async function dueReminders(db: Db, now: Date, timeZone: string): Promise
     } else if (p.dueDate === dates.in3 || p.dueDate === dates.in1) {
       found.push({ kind: 'installmentUpcoming', borrowerId, subject, detail: `due ${p.dueDate} (in ${p.dueDate === dates.in3 ? 3 : 1} day${p.dueDate === dates.in3 ? 's' : ''})` });
     } else if (p.dueDate === dates.yesterday) {
-      // Payments against agreements are not matched yet: every installment past its date is listed.
+      // Listed whatever was paid: the decision skips it when proofs of payment cover it (alreadyPaid).
       found.push({ kind: 'installmentMissed', borrowerId, subject, detail: `was due ${p.dueDate}` });
     }
   }
