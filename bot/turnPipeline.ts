@@ -187,7 +187,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
     const { dialogs } = runtime;
     const { events, recognized } = input.events(previous, stored, now, runtime);
 
-    const turn = await runMachineTurn(runtime.machine, stored?.snapshot ?? null, { conversationId }, events);
+    const turn = await runMachineTurn(runtime.machine, stored?.snapshot ?? null, { conversationId, now: now.toISOString() }, events);
     const replies: Reply[] = [];
     const records: TurnRecord[] = [];
     for (const e of turn.emitted) (e.type === 'reply' ? replies.push(e) : records.push(e.record));

@@ -3,6 +3,7 @@ import { money, toFen } from '../machines/domain/money';
 import type { TurnRecord } from '../machines/conversationTypes';
 import type { Db } from './client';
 import { markOutcomesNotified, writeComplaintRecord, writeProofRecord } from './proofs';
+import { isUniqueViolation } from './prismaErrors';
 
 export interface StoredConversation {
   id: string;
@@ -47,7 +48,6 @@ export class ConcurrentTurnError extends Error {
   }
 }
 
-const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
 
 export function createConversationStore(db: Db) {
   return {

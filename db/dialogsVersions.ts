@@ -1,6 +1,7 @@
 import type { Db } from './client';
 import { changeLabel, diffFiles, editableFiles, isEditablePath, overlayFiles, type DialogChange } from '../dialogs/dialogVersions';
-import { parseDialogs, type DialogFiles } from '../dialogs/loadDialogs';
+import { parseDialogs, type DialogFiles, type Dialogs } from '../dialogs/loadDialogs';
+import { isWriteConflict } from './prismaErrors';
 
 /**
  * Published versions of the studio-editable dialog files (model DialogsVersion). Each row holds
@@ -97,6 +98,11 @@ export function effectiveFiles(shipped: DialogFiles, version: Pick<StoredVersion
   return overlayFiles(shipped, version?.files);
 }
 
+/** The dialogs in force for a command outside the server: the shipped files under the latest version. */
+export async function currentDialogs(db: Db, shipped: DialogFiles): Promise<Dialogs> {
+  return parseDialogs(effectiveFiles(shipped, await latestVersion(db)));
+}
+
 /** What changed from one version to another (null on either side: the shipped files). */
 export async function diffVersions(db: Db, shipped: DialogFiles, from: number | null, to: number | null): Promise<DialogChange[]> {
   const side = async (id: number | null) => {
@@ -124,12 +130,6 @@ export interface PublishInput {
 export interface Published {
   version: VersionSummary;
   changes: DialogChange[];
-}
-
-/** Serialization failures (PostgreSQL SERIALIZABLE) are retried; the retry then sees the winner's row. */
-function isWriteConflict(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return code === 'P2034' || /could not serialize|write conflict|deadlock/i.test(e instanceof Error ? e.message : '');
 }
 
 async function writeVersion(

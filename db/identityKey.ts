@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ConfigError } from '../bot/config';
 import type { Db } from './client';
+import { isUniqueViolation } from './prismaErrors';
 
 const NAME = 'identity';
-const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
 
 /** Identifies a key without revealing it (an HMAC of a fixed text under the key). */
 const fingerprintOf = (key: string) => createHmac('sha256', key).update('identity-key-fingerprint').digest('hex');

@@ -15,6 +15,7 @@ import {
   type ReminderDecision,
   type ReminderStatus,
 } from './reminders';
+import { isUniqueViolation, isWriteConflict } from './prismaErrors';
 
 /**
  * Sends the reminders db/reminders.ts finds, within the contact rules, in-process and safe with
@@ -78,9 +79,6 @@ export function reminderMessage(copy: Record<Locale, CopyFile>, locale: Locale):
   return [renderCopy(copy, locale, 'reminder.notice'), renderCopy(copy, locale, 'reminder.optOutHint')].join('\n\n');
 }
 
-const isUniqueViolation = (e: unknown) => (e as { code?: string })?.code === 'P2002';
-/** A serializable transaction that lost to a concurrent one (PostgreSQL). */
-const isWriteConflict = (e: unknown) => (e as { code?: unknown })?.code === 'P2034' || /could not serialize|write conflict|deadlock/i.test(e instanceof Error ? e.message : '');
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 500);
 
 interface Claimed {

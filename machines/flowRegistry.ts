@@ -48,6 +48,11 @@ export type Expectation = IdentityDetail | 'installmentCount' | 'confirmation' |
 
 export interface ConversationContext {
   conversationId: string;
+  /**
+   * The bot's clock at the start of the current turn (ISO), set by the turn runtime: what records
+   * and actors' inputs are dated with, also on events that carry no time (an actor's result).
+   */
+  now: string;
   welcomed: boolean;
   pending: IdentityDetails;
   expecting?: Expectation;
@@ -86,6 +91,8 @@ export interface ConversationContext {
 
 export interface ConversationInput {
   conversationId: string;
+  /** The bot's clock at the start of the turn (ISO). */
+  now: string;
 }
 
 const IDENTITY_ORDER: IdentityDetail[] = ['phone', 'idLast4', 'birthDate'];
@@ -103,10 +110,9 @@ const missingOf = (details: IdentityDetails) => IDENTITY_ORDER.filter((d) => !de
 const message = (event: ConversationEvent): MessageEvent | undefined => (event.type === 'MESSAGE' ? event : undefined);
 const output = <T>(event: unknown): T => (event as { output: T }).output;
 const record = (r: TurnRecord): Emitted => ({ type: 'record', record: r });
-const nowOf = (event: ConversationEvent) => message(event)?.now ?? new Date().toISOString();
-const borrowerInput = ({ context, event }: { context: ConversationContext; event: ConversationEvent }): BorrowerInput => ({
+const borrowerInput = ({ context }: { context: ConversationContext }): BorrowerInput => ({
   borrowerId: context.borrower?.id ?? '',
-  now: nowOf(event),
+  now: context.now,
 });
 
 export const conversationSetup = setup({
@@ -512,7 +518,7 @@ export const conversationSetup = setup({
         kind: 'agreement',
         borrowerId: context.borrower?.id ?? '',
         quote: context.quote as PlanQuote,
-        confirmedAt: nowOf(event),
+        confirmedAt: context.now,
         ...(context.hardship && context.hardship !== 'asked' ? { hardship: context.hardship } : {}),
       }),
     ),
@@ -526,27 +532,27 @@ type MapperArgs = { context: ConversationContext; event: ConversationEvent };
 
 /** What each invoked actor is given, named so flows refer to them (an invoke's `input`). */
 export const inputMappers = {
-  identityCheckInput: ({ context, event }: MapperArgs): IdentityCheckInput => ({
+  identityCheckInput: ({ context }: MapperArgs): IdentityCheckInput => ({
     phone: context.pending.phone ?? '',
     idLast4: context.pending.idLast4 ?? '',
     birthDate: context.pending.birthDate ?? '',
     conversationId: context.conversationId,
-    now: nowOf(event),
+    now: context.now,
   }),
   borrowerInput,
-  optionsInput: ({ context, event }: MapperArgs): OptionsInput => ({
-    ...borrowerInput({ context, event }),
+  optionsInput: ({ context }: MapperArgs): OptionsInput => ({
+    ...borrowerInput({ context }),
     ...(context.hardship && context.hardship !== 'asked' ? { hardship: context.hardship } : {}),
   }),
-  planQuoteInput: ({ context, event }: MapperArgs): PlanQuoteInput => ({ ...borrowerInput({ context, event }), request: context.planRequest ?? { kind: 'promise' } }),
+  planQuoteInput: ({ context }: MapperArgs): PlanQuoteInput => ({ ...borrowerInput({ context }), request: context.planRequest ?? { kind: 'promise' } }),
   attachmentInput: ({ context }: MapperArgs): { attachment: AttachmentRef } => ({ attachment: context.proof?.attachment ?? {} }),
   proofDraftInput: ({ context }: MapperArgs): { draft: ProofDraft } => ({ draft: context.proof ?? {} }),
-  complaintInput: ({ context, event }: MapperArgs): { category: ComplaintCategory; now: string } => ({ category: context.complaint?.category ?? 'other', now: nowOf(event) }),
+  complaintInput: ({ context }: MapperArgs): { category: ComplaintCategory; now: string } => ({ category: context.complaint?.category ?? 'other', now: context.now }),
   borrowerIdInput: ({ context }: MapperArgs): { borrowerId: string } => ({ borrowerId: context.borrower?.id ?? '' }),
 } satisfies Record<string, (args: MapperArgs) => unknown>;
 
 /** A new conversation's context (not part of the flow: it is where the runtime's data lives). */
-export const initialContext = ({ input }: { input: ConversationInput }): ConversationContext => ({ conversationId: input.conversationId, welcomed: false, pending: {} });
+export const initialContext = ({ input }: { input: ConversationInput }): ConversationContext => ({ conversationId: input.conversationId, now: input.now, welcomed: false, pending: {} });
 
 /**
  * Reply keys that speak about the borrower's account. `say` is generic, so whether it discloses

@@ -39,9 +39,11 @@ export async function runMachineTurn(
   timeoutMs = 15_000,
 ): Promise<MachineTurn> {
   const reset = persisted !== null && !fits(machine, persisted);
+  // The stored context keeps the previous turn's time: this turn runs on this turn's clock.
+  const restored = persisted !== null && !reset ? { ...(persisted as { context: ConversationContext }), context: { ...(persisted as { context: ConversationContext }).context, now: input.now } } : undefined;
   const actor = createActor(machine, {
     input,
-    ...(persisted !== null && !reset ? { snapshot: persisted as Snapshot<unknown> as never } : {}),
+    ...(restored ? { snapshot: restored as unknown as Snapshot<unknown> as never } : {}),
   });
   const emitted: Emitted[] = [];
   let failure: unknown;

@@ -17,7 +17,8 @@ import { openDatabase, type Db } from '../db/client';
 import { migrateDatabase } from '../db/migrator';
 import { createReminderScheduler, type ReminderPass } from '../db/reminderScheduler';
 import { describeDecision, localTime, planReminders, type ReminderPlan } from '../db/reminders';
-import { DialogsError, loadDialogs } from '../dialogs/loadDialogs';
+import { DialogsError, readDialogFiles } from '../dialogs/loadDialogs';
+import { currentDialogs } from '../db/dialogsVersions';
 import { localDateOf } from '../machines/domain/calendar';
 
 const USAGE = 'usage: npm run reminders -- [--dry-run [--at 2026-11-25T09:00:00+08:00]]';
@@ -73,10 +74,12 @@ async function main(args: string[]): Promise<number> {
     console.error(`--at: not an ISO-8601 instant: ${at}`);
     return 1;
   }
-  const dialogs = loadDialogs();
+  const shipped = readDialogFiles();
   await migrateDatabase(config.databaseUrl);
   const database = await openDatabase(config.databaseUrl);
   try {
+    // The copy and contact policy in force: what staff last published in the studio.
+    const dialogs = await currentDialogs(database.prisma, shipped);
     if (dryRun) {
       const plans = await planReminders(database.prisma, { now, timeZone: config.timeZone, policy: dialogs.contact });
       console.log(`Reminders due at ${now.toISOString()} (${config.timeZone}); dry run, nothing sent:`);

@@ -111,3 +111,23 @@ test('a channel retrying the same activity gets the same replies and nothing is 
   const confirmations = await database.prisma.message.count({ where: { conversationId: `test:${c}`, direction: 'in', activityId: confirm.id } });
   expect(confirmations).toBe(1);
 });
+
+test('every turn runs on the bot clock (APP_NOW), also where an actor result rather than a message moves the flow on', async () => {
+  const APP_NOW = '2026-06-01T10:00:00+08:00';
+  const past = await startTestBot({ env: { APP_NOW } });
+  const db = await openDatabase(past.databaseUrl);
+  try {
+    const c = 'clock';
+    // The account summary is loaded after the identity check's result, not after a message.
+    expect((await say(past.url, c, '13800138001 1234 1990-01-01')).status).toBe(200);
+    const disclosure = await db.prisma.auditLog.findFirstOrThrow({ where: { conversationId: `test:${c}`, action: 'disclosure.accountSummary' } });
+    expect(JSON.parse(disclosure.details)).toMatchObject({ asOf: '2026-06-01' });
+    await say(past.url, c, '我6月5日前能还500');
+    expect((await say(past.url, c, '确认')).text).toMatch(/AG-/);
+    const agreement = await db.prisma.agreement.findFirstOrThrow({ where: { conversationId: `test:${c}` } });
+    expect(Math.abs(agreement.confirmedAt.getTime() - Date.parse(APP_NOW))).toBeLessThan(60_000);
+  } finally {
+    await db.close();
+    await past.stop();
+  }
+});

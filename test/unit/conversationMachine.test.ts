@@ -97,10 +97,10 @@ const serialize = (s: Snap) => {
   ]);
 };
 
-const paths = getShortestPaths(machine, { events: EVENTS, input: { conversationId: 'c' }, serializeState: serialize as never });
+const paths = getShortestPaths(machine, { events: EVENTS, input: { conversationId: 'c', now: NOW }, serializeState: serialize as never });
 
 function replay(events: ConversationEvent[]) {
-  const actor = createActor(machine, { input: { conversationId: 'c' } });
+  const actor = createActor(machine, { input: { conversationId: 'c', now: NOW } });
   const steps: Array<{ before: ConversationContext; event: ConversationEvent; emitted: Emitted[] }> = [];
   let current: Emitted[] = [];
   actor.on('*', (e) => current.push(e as Emitted));
@@ -143,7 +143,7 @@ const reached = paths.map((p) => {
 
 /** One event from a stored snapshot, as a turn does it: what was emitted, and the context before. */
 function step(snapshot: unknown, ...events: ConversationEvent[]) {
-  const actor = createActor(machine, { input: { conversationId: 'c' }, snapshot: snapshot as never });
+  const actor = createActor(machine, { input: { conversationId: 'c', now: NOW }, snapshot: snapshot as never });
   const emitted: Emitted[] = [];
   actor.on('*', (e) => emitted.push(e as Emitted));
   actor.start();
