@@ -120,6 +120,8 @@ it('sends an attached file inline as a data: URL', async () => {
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
     const posted = page.waitForRequest((r) => r.method() === 'POST' && /\/conversations\/[^/]+\/activities$/.test(r.url()));
     await page.setInputFiles('input[type="file"]', { name: 'receipt.png', mimeType: 'image/png', buffer: png });
+    // Staging is asynchronous: a click before the upload button shows the file as staged sends nothing.
+    await page.locator('.webchat__attachment-icon--checked').waitFor({ timeout: 10_000 });
     await page.locator('button.webchat__send-button').click();
     const body = JSON.parse((await posted).postData() ?? '{}');
     expect(body.attachments).toEqual([{ contentType: 'image/png', name: 'receipt.png', contentUrl: `data:image/png;base64,${png.toString('base64')}` }]);
