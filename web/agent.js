@@ -6,7 +6,6 @@
 (function () {
   'use strict';
 
-  var SESSION_KEY = 'repayment-assistant.agent-session';
   var TICK_MS = 15000; // waiting times shown are refreshed this often
 
   // Why a conversation came to a person: the rule ids of dialogs/escalation/rules.json and
@@ -46,7 +45,9 @@
   ];
 
   var $ = function (id) { return document.getElementById(id); };
-  var session = readSession();
+  var session = null;
+  // web/staffSession.js: the stored session, authorised calls (a 401 logs out) and the login form.
+  var auth = window.staffSession({ checkExpiry: true, onChange: function (s) { session = s; }, onLogin: function () { start(); }, onExpired: function (m) { logout(m); } });
   var view = { tab: 'open', selectedId: null, selected: null, handoffs: [] };
   var events = null; // the EventSource of the live feed
   var reconnectTimer = null;
@@ -84,60 +85,12 @@
 
   // ---- session and API ---------------------------------------------------------------------------
 
-  function readSession() {
-    try {
-      var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
-      return s && s.token && Date.parse(s.expiresAt) > Date.now() ? s : null;
-    } catch (e) {
-      return null; // storage blocked or garbled: log in again
-    }
-  }
-
-  function saveSession(s) {
-    session = s;
-    try {
-      if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY);
-    } catch (e) { /* storage may be blocked; the session then lasts as long as the page */ }
-  }
-
-  /** JSON over fetch with the session's token; a 401 ends the session. Resolves { status, body }. */
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (session) headers.Authorization = 'Bearer ' + session.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-      .then(function (res) {
-        return res.json().catch(function () { return {}; }).then(function (json) {
-          if (res.status === 401 && path !== '/api/agent/login') logout('会话已过期，请重新登录。Your session has expired; please log in again.');
-          return { status: res.status, body: json };
-        });
-      });
-  }
-
-  function problem(r) {
-    return (r.body && r.body.message) || ('HTTP ' + r.status);
-  }
-
   // ---- log in / out ------------------------------------------------------------------------------
-
-  $('login-form').addEventListener('submit', function (e) {
-    e.preventDefault();
-    showError('login-error', '');
-    api('POST', '/api/agent/login', { username: $('login-username').value, password: $('login-password').value }).then(function (r) {
-      if (r.status !== 200) {
-        showError('login-error', r.status === 401 ? '用户名或密码错误。Wrong username or password.' : problem(r));
-        return;
-      }
-      $('login-password').value = '';
-      saveSession(r.body);
-      start();
-    }, function () { showError('login-error', '无法连接服务器。Cannot reach the server.'); });
-  });
 
   $('logout').addEventListener('click', function () { logout(''); });
 
   function logout(message) {
-    saveSession(null);
+    auth.save(null);
     if (events) events.close();
     events = null;
     clearTimeout(reconnectTimer);
@@ -184,7 +137,7 @@
       if (events.readyState === EventSource.CLOSED) {
         clearTimeout(reconnectTimer);
         reconnectTimer = setTimeout(function () {
-          api('GET', '/api/agent/handoffs?status=queued').then(function (r) { if (r.status === 200 && session) connect(); });
+          auth.api('GET', '/api/agent/handoffs?status=queued').then(function (r) { if (r.status === 200 && session) connect(); });
         }, 5000);
       }
     };
@@ -203,7 +156,7 @@
   function refresh() {
     if (!session) return;
     var query = view.tab === 'resolved' ? '?status=resolved' : '';
-    api('GET', '/api/agent/handoffs' + query).then(function (r) {
+    auth.api('GET', '/api/agent/handoffs' + query).then(function (r) {
       if (r.status !== 200) return;
       view.handoffs = r.body.handoffs;
       renderQueue();
@@ -247,10 +200,10 @@
   // ---- detail: summary, transcript, chat, resolve ------------------------------------------------
 
   function loadDetail(id) {
-    api('GET', '/api/agent/handoffs/' + encodeURIComponent(id) + '/transcript').then(function (r) {
+    auth.api('GET', '/api/agent/handoffs/' + encodeURIComponent(id) + '/transcript').then(function (r) {
       if (id !== view.selectedId) return; // another one was picked meanwhile
       if (r.status !== 200) {
-        showError('detail-error', problem(r));
+        showError('detail-error', auth.problem(r));
         return;
       }
       view.selected = r.body.handoff;
@@ -343,8 +296,8 @@
 
   $('claim').addEventListener('click', function () {
     var id = view.selectedId;
-    api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/claim').then(function (r) {
-      if (r.status !== 200) showError('detail-error', r.status === 409 ? '已被其他坐席认领。Already claimed by someone else. ' + problem(r) : problem(r));
+    auth.api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/claim').then(function (r) {
+      if (r.status !== 200) showError('detail-error', r.status === 409 ? '已被其他坐席认领。Already claimed by someone else. ' + auth.problem(r) : auth.problem(r));
       refresh();
     });
   });
@@ -377,10 +330,10 @@
     var text = $('message').value;
     if (!text.trim()) return;
     $('send').disabled = true;
-    api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/messages', { text: text }).then(function (r) {
+    auth.api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/messages', { text: text }).then(function (r) {
       $('send').disabled = false;
       if (r.status !== 201) {
-        showError('detail-error', problem(r));
+        showError('detail-error', auth.problem(r));
         return;
       }
       showError('detail-error', '');
@@ -392,9 +345,9 @@
   $('resolve').addEventListener('submit', function (e) {
     e.preventDefault();
     var id = view.selectedId;
-    api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/resolve', { note: $('note').value }).then(function (r) {
+    auth.api('POST', '/api/agent/handoffs/' + encodeURIComponent(id) + '/resolve', { note: $('note').value }).then(function (r) {
       if (r.status !== 200) {
-        showError('detail-error', problem(r));
+        showError('detail-error', auth.problem(r));
         return;
       }
       $('note').value = '';
@@ -405,7 +358,7 @@
   // ---- supervisors: load -------------------------------------------------------------------------
 
   function loadLoad() {
-    api('GET', '/api/agent/load').then(function (r) {
+    auth.api('GET', '/api/agent/load').then(function (r) {
       if (r.status !== 200) return;
       $('queue-stats').textContent = '排队 Queued: ' + r.body.queue.queued + ' · 最长等待 Longest wait: ' + duration(r.body.queue.longestWaitSeconds);
       var rows = $('load-rows');

@@ -3,9 +3,11 @@
 // /agent or here); only supervisors may read reports.
 (function () {
   'use strict';
-  var SESSION_KEY = 'repayment-assistant.agent-session';
   var SVG = 'http://www.w3.org/2000/svg';
-  var session = readSession();
+  var session = null;
+  // web/staffSession.js: the stored session (not judged by this machine's clock: an expired token
+  // gets a 401, handled where the report loads), authorised calls and the login form.
+  var auth = window.staffSession({ onChange: function (s) { session = s; }, onLogin: function () { start(); } });
 
   var NAMES = {
     installments: '分期 Installments', extension: '延期 Extension', waiver: '减免 Waiver', promise: '承诺还款 Promise',
@@ -34,50 +36,17 @@
   function pct(x) { return (x * 100).toFixed(1) + '%'; }
   function wait(s) { return s === null || s === undefined ? '—' : s < 120 ? s + ' 秒 s' : (s / 60).toFixed(1) + ' 分钟 min'; }
 
-  function readSession() {
-    try {
-      var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
-      // Not judged by this machine's clock: the server answers 401 when the token has expired.
-      return s && s.token ? s : null;
-    } catch (e) { return null; }
-  }
-  function saveSession(s) {
-    session = s;
-    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* page-long session */ }
-  }
-  function request(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (session) headers.Authorization = 'Bearer ' + session.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  }
-  function api(method, path, body) {
-    return request(method, path, body).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (json) { return { status: res.status, body: json }; });
-    });
-  }
-  function problem(r) { return (r.body && r.body.message) || ('HTTP ' + r.status); }
 
   // ---- log in ------------------------------------------------------------------------------------
 
   function showLogin(message) {
-    saveSession(null);
+    auth.save(null);
     $('report-view').hidden = true;
     $('who').hidden = true;
     $('login-view').hidden = false;
     $('login-error').textContent = message || '';
   }
 
-  $('login-form').addEventListener('submit', function (e) {
-    e.preventDefault();
-    $('login-error').textContent = '';
-    api('POST', '/api/agent/login', { username: $('login-username').value, password: $('login-password').value }).then(function (r) {
-      if (r.status !== 200) { $('login-error').textContent = r.status === 401 ? '用户名或密码错误。Wrong username or password.' : problem(r); return; }
-      $('login-password').value = '';
-      saveSession(r.body);
-      start();
-    }, function () { $('login-error').textContent = '无法连接服务器。Cannot reach the server.'; });
-  });
   $('logout').addEventListener('click', function () { showLogin(''); });
 
   function start() {
@@ -111,7 +80,7 @@
 
   $('csv').addEventListener('click', function () {
     $('range-error').textContent = '';
-    request('GET', '/api/reports.csv' + rangeQuery()).then(function (res) {
+    auth.request('GET', '/api/reports.csv' + rangeQuery()).then(function (res) {
       if (res.status === 401) { showLogin('会话已过期，请重新登录。Your session has expired; please log in again.'); return; }
       if (res.status !== 200) return res.json().catch(function () { return {}; }).then(function (b) { $('range-error').textContent = b.message || ('HTTP ' + res.status); });
       return res.blob().then(function (blob) {
@@ -127,10 +96,10 @@
 
   function load() {
     $('range-error').textContent = '';
-    api('GET', '/api/reports' + rangeQuery()).then(function (r) {
+    auth.api('GET', '/api/reports' + rangeQuery()).then(function (r) {
       if (r.status === 401) return showLogin('会话已过期，请重新登录。Your session has expired; please log in again.');
       if (r.status === 403) return showLogin('报表仅限主管查看。Reports are for supervisors only.');
-      if (r.status !== 200) { $('range-error').textContent = problem(r); return; }
+      if (r.status !== 200) { $('range-error').textContent = auth.problem(r); return; }
       render(r.body);
     }, function () { $('range-error').textContent = '无法连接服务器。Cannot reach the server.'; });
   }

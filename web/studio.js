@@ -5,13 +5,14 @@
 // are kept in localStorage as a list of changed values, so a reload or a conflict loses nothing.
 (function () {
   'use strict';
-  var SESSION_KEY = 'repayment-assistant.agent-session';
   var LANG_KEY = 'repayment-assistant.studio-lang';
   var DRAFT_KEY = 'repayment-assistant.studio-draft.';
   var CHECK_DELAY_MS = 400;
   var PLACEHOLDER = /\{(\w+)\}/g;
 
-  var session = readSession();
+  var session = null;
+  // web/staffSession.js: the stored session, authorised calls (a 401 shows the login) and the login form.
+  var auth = window.staffSession({ onChange: function (s) { session = s; }, onLogin: function () { start(); }, onExpired: function (m) { showLogin(m); } });
   var current = null; // GET /api/studio/current
   var base = {}; // the published files the draft starts from
   var draft = {}; // what the editor shows
@@ -106,31 +107,9 @@
 
   // ---- session and API ---------------------------------------------------------------------------
 
-  function readSession() {
-    try {
-      var s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
-      return s && s.token ? s : null;
-    } catch (e) { return null; }
-  }
-  function saveSession(s) {
-    session = s;
-    try { if (s) sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); else sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* page-long session */ }
-  }
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json' };
-    if (session) headers.Authorization = 'Bearer ' + session.token;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(function (res) {
-      return res.json().catch(function () { return {}; }).then(function (json) {
-        if (res.status === 401 && path !== '/api/agent/login') showLogin('会话已过期，请重新登录。Your session has expired; please log in again.');
-        return { status: res.status, body: json };
-      });
-    });
-  }
-  function message(r) { return (r.body && r.body.message) || ('HTTP ' + r.status); }
 
   function showLogin(text) {
-    saveSession(null);
+    auth.save(null);
     $('studio-view').hidden = true;
     $('logout').hidden = true;
     $('who-name').hidden = true;
@@ -138,16 +117,6 @@
     $('login-view').hidden = false;
     $('login-error').textContent = text || '';
   }
-  $('login-form').addEventListener('submit', function (e) {
-    e.preventDefault();
-    $('login-error').textContent = '';
-    api('POST', '/api/agent/login', { username: $('login-username').value, password: $('login-password').value }).then(function (r) {
-      if (r.status !== 200) { $('login-error').textContent = r.status === 401 ? '用户名或密码错误。Wrong username or password.' : message(r); return; }
-      $('login-password').value = '';
-      saveSession(r.body);
-      start();
-    }, function () { $('login-error').textContent = '无法连接服务器。Cannot reach the server.'; });
-  });
   $('logout').addEventListener('click', function () { showLogin(''); });
 
   function start() {
@@ -165,8 +134,8 @@
   // ---- loading and the saved draft ---------------------------------------------------------------
 
   function load(notice) {
-    return api('GET', '/api/studio/current').then(function (r) {
-      if (r.status !== 200) { if (r.status !== 401) showNotice(message(r)); return; }
+    return auth.api('GET', '/api/studio/current').then(function (r) {
+      if (r.status !== 200) { if (r.status !== 401) showNotice(auth.problem(r)); return; }
       current = r.body;
       base = clone(current.files);
       draft = clone(current.files);
@@ -510,9 +479,9 @@
   }
   function check() {
     var seq = ++checkSeq;
-    api('POST', '/api/studio/validate', { files: changedFiles(), basedOn: versionId() }).then(function (r) {
+    auth.api('POST', '/api/studio/validate', { files: changedFiles(), basedOn: versionId() }).then(function (r) {
       if (seq !== checkSeq) return; // a newer edit is being checked
-      if (r.status !== 200) { showProblems(r.body && r.body.problems ? r.body.problems.map(function (p) { return { file: '', path: '', reason: p }; }) : [{ file: '', path: '', reason: message(r) }]); return; }
+      if (r.status !== 200) { showProblems(r.body && r.body.problems ? r.body.problems.map(function (p) { return { file: '', path: '', reason: p }; }) : [{ file: '', path: '', reason: auth.problem(r) }]); return; }
       showProblems(r.body.problems);
     }, function () {
       if (seq === checkSeq) { setText($('check-status'), '无法连接服务器。', 'Cannot reach the server.'); $('check-status').className = 'status bad'; }
@@ -621,7 +590,7 @@
   // ---- history, diff, rollback -------------------------------------------------------------------
 
   function loadHistory() {
-    api('GET', '/api/studio/versions').then(function (r) {
+    auth.api('GET', '/api/studio/versions').then(function (r) {
       if (r.status !== 200) return;
       var list = $('history');
       list.textContent = '';
@@ -687,13 +656,13 @@
     form.addEventListener('submit', function (e) {
       e.preventDefault();
       go.disabled = true;
-      api('POST', '/api/studio/rollback', { to: to, comment: input.value, latest: latest }).then(function (r) {
+      auth.api('POST', '/api/studio/rollback', { to: to, comment: input.value, latest: latest }).then(function (r) {
         go.disabled = false;
         if (r.status === 201) {
           load('已回滚：' + versionName(r.body.version.id) + ' 恢复了 ' + versionName(to) + ' 的内容。Rolled back: ' + versionName(r.body.version.id) + ' restores ' + versionName(to) + '.').then(loadHistory);
           return;
         }
-        status.textContent = message(r);
+        status.textContent = auth.problem(r);
         if (r.status === 409) loadHistory();
       });
     });
@@ -702,7 +671,7 @@
   }
   function showDiff(from, to) {
     var q = '?from=' + (from === null ? 'shipped' : from) + '&to=' + (to === null ? 'shipped' : to);
-    api('GET', '/api/studio/diff' + q).then(function (r) {
+    auth.api('GET', '/api/studio/diff' + q).then(function (r) {
       if (r.status !== 200) return;
       $('diff').hidden = false;
       setText($('diff-title'), versionName(from) + ' → ' + versionName(to) + '：' + r.body.changes.length + ' 处修改', versionName(from) + ' → ' + versionName(to) + ': ' + r.body.changes.length + ' change(s)');
@@ -726,7 +695,7 @@
     status.className = 'status';
     if (!$('publish-comment').value.trim()) { setText(status, '请写明修改了什么、为什么。', 'Please say what changed and why.'); status.className = 'status bad'; $('publish-comment').focus(); return; }
     $('publish').disabled = true;
-    api('POST', '/api/studio/publish', { files: changedFiles(), comment: $('publish-comment').value, basedOn: versionId() }).then(function (r) {
+    auth.api('POST', '/api/studio/publish', { files: changedFiles(), comment: $('publish-comment').value, basedOn: versionId() }).then(function (r) {
       $('publish').disabled = false;
       $('rebase').hidden = true;
       if (r.status === 201) {
@@ -738,9 +707,9 @@
         return;
       }
       status.className = 'status bad';
-      if (r.status === 409) { status.textContent = message(r); $('rebase').hidden = false; return; }
+      if (r.status === 409) { status.textContent = auth.problem(r); $('rebase').hidden = false; return; }
       if (r.body && r.body.error === 'invalid_dialogs') { showProblems(r.body.problems); setText(status, '草稿有问题，未发布。', 'The draft has problems; nothing was published.'); return; }
-      status.textContent = message(r);
+      status.textContent = auth.problem(r);
     }, function () { $('publish').disabled = false; setText(status, '无法连接服务器。', 'Cannot reach the server.'); status.className = 'status bad'; });
   });
   // Someone published meanwhile: take their version and lay this draft's changes over it.
@@ -775,9 +744,9 @@
     if (text !== undefined) bubble('me', text);
     var body = { files: changedFiles(), basedOn: versionId(), session: previewSession, locale: $('preview-locale').value };
     if (text !== undefined) body.text = text;
-    return api('POST', '/api/studio/preview', body).then(function (r) {
+    return auth.api('POST', '/api/studio/preview', body).then(function (r) {
       if (r.status !== 200) {
-        $('preview-error').textContent = r.body && r.body.error === 'invalid_dialogs' ? '草稿有问题，先修正再试聊。Fix the draft\'s problems to try it.' : message(r);
+        $('preview-error').textContent = r.body && r.body.error === 'invalid_dialogs' ? '草稿有问题，先修正再试聊。Fix the draft\'s problems to try it.' : auth.problem(r);
         return;
       }
       Array.prototype.forEach.call(document.querySelectorAll('#preview-log .suggested'), function (s) { s.remove(); });
