@@ -43,6 +43,17 @@ const postgresModules = () => ({
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 export type Db = SqlitePrismaClient;
+export type Provider = 'sqlite' | 'postgresql';
+
+/**
+ * Which SQL dialect a client speaks. Prisma's own field (on the client and on a transaction
+ * client alike); both generated clients set it.
+ */
+export function providerOf(db: unknown): Provider {
+  const provider = (db as { _activeProvider?: string })._activeProvider;
+  if (provider === 'sqlite' || provider === 'postgresql') return provider;
+  throw new Error(`unsupported database provider ${JSON.stringify(provider)} (expected sqlite or postgresql)`);
+}
 export interface Database {
   prisma: Db;
   kind: DatabaseKind;

@@ -1,7 +1,9 @@
-import type { Db } from './client';
+import { providerOf, type Db } from './client';
+
+/** The advisory lock publishers and rollbacks take on PostgreSQL (any constant unique to this use). */
+const PG_PUBLISH_LOCK_KEY = 727_001;
 import { changeLabel, diffFiles, editableFiles, isEditablePath, overlayFiles, type DialogChange } from '../dialogs/dialogVersions';
 import { parseDialogs, type DialogFiles, type Dialogs } from '../dialogs/loadDialogs';
-import { isWriteConflict } from './prismaErrors';
 
 /**
  * Published versions of the studio-editable dialog files (model DialogsVersion). Each row holds
@@ -136,43 +138,36 @@ async function writeVersion(
   db: Db,
   input: { shipped: DialogFiles; content: DialogFiles; comment: string; author: string; action: VersionAction; basedOn: number | null; expectedLatest: number | null; now: Date },
 ): Promise<Published> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.$transaction(
-        async (tx) => {
-          const latestRow = await tx.dialogsVersion.findFirst({ orderBy: { id: 'desc' } });
-          const latest = latestRow?.id ?? null;
-          if (latest !== input.expectedLatest) throw new StaleVersionError(latest, input.expectedLatest);
-          const before = effectiveFiles(input.shipped, latestRow ? { files: JSON.parse(latestRow.content) as DialogFiles } : null);
-          const changes = diffFiles(before, effectiveFiles(input.shipped, { files: input.content }));
-          if (changes.length === 0) throw new NothingChangedError();
-          const row = await tx.dialogsVersion.create({
-            data: { content: JSON.stringify(input.content), comment: input.comment, author: input.author, action: input.action, basedOn: input.basedOn, createdAt: input.now },
-          });
-          await tx.auditLog.create({
-            data: {
-              at: input.now,
-              actor: input.author,
-              action: `dialogs.${input.action}`,
-              details: JSON.stringify({
-                version: row.id,
-                previous: latest,
-                basedOn: input.basedOn,
-                comment: input.comment,
-                changeCount: changes.length,
-                changed: changes.slice(0, AUDIT_CHANGES_LIMIT).map(changeLabel),
-              }),
-            },
-          });
-          return { version: summaryOf(row), changes };
-        },
-        { isolationLevel: 'Serializable' },
-      );
-    } catch (e) {
-      if (attempt < 5 && isWriteConflict(e)) continue;
-      throw e;
-    }
-  }
+  return db.$transaction(async (tx) => {
+    // Publishers take turns: the second one then reads the first one's version and is told
+    // someone published meanwhile (SQLite: every transaction already holds the write lock).
+    if (providerOf(tx) === 'postgresql') await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PG_PUBLISH_LOCK_KEY})`);
+    const latestRow = await tx.dialogsVersion.findFirst({ orderBy: { id: 'desc' } });
+    const latest = latestRow?.id ?? null;
+    if (latest !== input.expectedLatest) throw new StaleVersionError(latest, input.expectedLatest);
+    const before = effectiveFiles(input.shipped, latestRow ? { files: JSON.parse(latestRow.content) as DialogFiles } : null);
+    const changes = diffFiles(before, effectiveFiles(input.shipped, { files: input.content }));
+    if (changes.length === 0) throw new NothingChangedError();
+    const row = await tx.dialogsVersion.create({
+      data: { content: JSON.stringify(input.content), comment: input.comment, author: input.author, action: input.action, basedOn: input.basedOn, createdAt: input.now },
+    });
+    await tx.auditLog.create({
+      data: {
+        at: input.now,
+        actor: input.author,
+        action: `dialogs.${input.action}`,
+        details: JSON.stringify({
+          version: row.id,
+          previous: latest,
+          basedOn: input.basedOn,
+          comment: input.comment,
+          changeCount: changes.length,
+          changed: changes.slice(0, AUDIT_CHANGES_LIMIT).map(changeLabel),
+        }),
+      },
+    });
+    return { version: summaryOf(row), changes };
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { raw as sqlRaw, sqltag as sql } from '@prisma/client/runtime/client';
-import type { Db } from '../db/client';
+import { providerOf, type Db, type Provider } from '../db/client';
 import type { Prisma } from '../db/generated/sqlite/client';
 import { identityDigest } from '../db/identityDigest';
 import {
@@ -349,17 +349,6 @@ type Report = (line: number, column: string, reason: string) => void;
  */
 const BATCH_ROWS = 5000;
 
-type Provider = 'sqlite' | 'postgresql';
-
-/**
- * Which SQL dialect the client speaks. Prisma's own field (on the client and on a transaction
- * client alike); both generated clients (db/client.ts) set it.
- */
-function providerOf(db: Db | Tx): Provider {
-  const provider = (db as unknown as { _activeProvider?: string })._activeProvider;
-  if (provider === 'sqlite' || provider === 'postgresql') return provider;
-  throw new Error(`Portfolio import: unsupported database provider ${JSON.stringify(provider)} (expected sqlite or postgresql)`);
-}
 
 /** `IN (…)` over keys bound as one JSON array (no bound-parameter limit, one parameter a statement). */
 function keyList(provider: Provider, keys: string[]) {
