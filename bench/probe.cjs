@@ -3,25 +3,46 @@
  * started with an IPC channel). Changes nothing in the bot; answers the benchmark's questions:
  *
  * - { type: 'memory' } → a full GC, then process.memoryUsage() (MiB) and the live handle count;
- * - { type: 'sql' }    → how many SQL statements ran (SQLite: better-sqlite3 prepare(); PostgreSQL:
+ * - { type: 'sql' }    → how many SQL statements ran (SQLite: better-sqlite3 Statement#run/get/all/iterate; PostgreSQL:
  *   pg Client#query), grouped by their first words, since the last { type: 'sql-reset' }.
  */
 const counts = new Map();
+/** Nanoseconds spent in each statement (SQLite only: its statements run synchronously). */
+const nanos = new Map();
 let statements = 0;
 function count(sql) {
   statements++;
   // The statement's first words are enough to tell it (and cheap: this runs on every statement).
   const key = String(typeof sql === 'string' ? sql : (sql?.text ?? '')).slice(0, 160).replace(/\s+/g, ' ').replace(/\$\d+/g, '?').trim().slice(0, 110);
   counts.set(key, (counts.get(key) ?? 0) + 1);
+  return key;
 }
 
 if (process.env.BENCH_COUNT_SQL === '1') {
   try {
     const Database = require(require.resolve('better-sqlite3', { paths: [process.cwd()] }));
     const prepare = Database.prototype.prepare;
+    // Counted where statements run, not where they are prepared: the turn path reuses prepared statements.
+    let patched = false;
     Database.prototype.prepare = function (sql, ...rest) {
-      count(sql);
-      return prepare.call(this, sql, ...rest);
+      const statement = prepare.call(this, sql, ...rest);
+      if (!patched) {
+        patched = true;
+        const proto = Object.getPrototypeOf(statement);
+        for (const method of ['run', 'get', 'all', 'iterate']) {
+          const original = proto[method];
+          proto[method] = function (...args) {
+            const key = count(this.source);
+            const start = process.hrtime.bigint();
+            try {
+              return original.apply(this, args);
+            } finally {
+              nanos.set(key, (nanos.get(key) ?? 0n) + process.hrtime.bigint() - start);
+            }
+          };
+        }
+      }
+      return statement;
     };
   } catch {
     /* not installed */
@@ -49,10 +70,11 @@ if (process.send) {
       const u = process.memoryUsage();
       process.send({ gc: Boolean(global.gc), rssMiB: mib(u.rss), heapUsedMiB: mib(u.heapUsed), heapTotalMiB: mib(u.heapTotal), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
     } else if (m?.type === 'sql') {
-      process.send({ statements, byStatement: [...counts].sort((a, b) => b[1] - a[1]) });
+      process.send({ statements, byStatement: [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => [key, n, nanos.has(key) ? Number(nanos.get(key)) / 1e6 : null]) });
     } else if (m?.type === 'sql-reset') {
       statements = 0;
       counts.clear();
+      nanos.clear();
       process.send({ ok: true });
     }
   });

@@ -361,7 +361,7 @@ async function profile(db, dir) {
   const turns = r.allTurns;
   const perTurn = turns ? round(sql.statements / turns, 1) : null;
   log(`  profile: ${r.turns} turns at 10 concurrent (${fmt(r.turnsPerSec)} turns/s under the profiler); ${perTurn} SQL statements a turn`);
-  return { file: path.join(profDir, file), turns: r.turns, turnsPerSec: r.turnsPerSec, sqlStatementsPerTurn: perTurn, topStatements: sql.byStatement.slice(0, 15).map(([q, n]) => ({ perTurn: round(n / turns, 2), sql: q })), summary: s };
+  return { file: path.join(profDir, file), turns: r.turns, turnsPerSec: r.turnsPerSec, sqlStatementsPerTurn: perTurn, topStatements: sql.byStatement.slice(0, 15).map(([q, n, ms]) => ({ perTurn: round(n / turns, 2), msPerTurn: ms === null ? null : round(ms / turns, 3), sql: q })), summary: s };
 }
 
 function sqlCounts(bot, type) {
@@ -532,7 +532,7 @@ async function main() {
       log('');
       printSummary({ ...r.profile.summary, selfByFunction: r.profile.summary.selfByFunction.slice(0, 12) }, (l) => log(`  ${l}`));
       log(`\n  SQL statements a turn: ${r.profile.sqlStatementsPerTurn}`);
-      for (const s of r.profile.topStatements.slice(0, 10)) log(`    ${fmt(s.perTurn, 2).padStart(6)}  ${s.sql}`);
+      for (const s of r.profile.topStatements.slice(0, 12)) log(`    ${fmt(s.perTurn, 2).padStart(6)}  ${s.msPerTurn === null ? '' : `${fmt(s.msPerTurn, 3)} ms  `}${s.sql}`);
     }
   }
   log(`\nmachine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}; ${m.date}; load average at start ${m.loadAverageAtStart.join(' ')}, at end ${loadAverage().join(' ')}`);

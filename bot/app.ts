@@ -66,6 +66,7 @@ export function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTe
 export function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDeps {
   return {
     db: database.prisma,
+    sql: database.sql,
     timeZone: config.timeZone,
     termsOf: penaltyTermsOf(dialogs),
     rulesOf: (product) => productOf(dialogs, product).plans,
@@ -83,7 +84,7 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
         checkIdentity({ db: database.prisma, identitySecret: identityKey, policy: dialogs.identity, timeZone: config.timeZone }, input),
       ),
       loadAccount: fromPromise<AccountSummary, AccountInput>(({ input }) =>
-        loadAccountSummary({ db: database.prisma, timeZone: config.timeZone, termsOf: plans.termsOf }, input),
+        loadAccountSummary({ db: database.prisma, sql: database.sql, timeZone: config.timeZone, termsOf: plans.termsOf }, input),
       ),
       explainPenalty: fromPromise<PenaltyExplanation, BorrowerInput>(({ input }) => explainPenalty(plans, input)),
       quoteOptions: fromPromise<OptionsView, OptionsInput>(({ input }) => quoteOptions(plans, input)),
@@ -114,7 +115,7 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
       const seeded = await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
       if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
     }
-    const store = createConversationStore(database.prisma);
+    const store = createConversationStore(database.sql);
     const files = createFileStore(config.proofStorageDir);
     const recognizers = createRecognizerCache();
     // Every turn runs on the latest published dialogs version (checked at most once a second),

@@ -91,7 +91,7 @@ export function createStudioPreview(deps: StudioPreviewDeps): StudioPreview {
     if (!pipeline) {
       const runtime = box.build(dialogs, null);
       pipeline = createTurnPipeline({
-        store: createConversationStore(box.database.prisma),
+        store: createConversationStore(box.database.sql),
         runtime: async () => runtime,
         clock: deps.clock,
         logger: deps.logger,

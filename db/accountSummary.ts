@@ -1,26 +1,58 @@
 import { localDateOf } from '../machines/domain/calendar';
 import { formatAmount, fromFen } from '../machines/domain/money';
-import { amountDueOn, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
+import { amountDueOn, type InstallmentFacts, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
 import type { AccountInput, AccountSummary, OptionKind } from '../machines/conversationTypes';
 import type { Db } from './client';
 import { unnotifiedOutcomes } from './proofs';
+import type { Sql } from './sql';
 
 export interface AccountDeps {
   db: Db;
+  /** The loans are read on most turns, with plain SQL (see ./sql). */
+  sql: Sql;
   timeZone: string;
   termsOf: (product: string) => PenaltyTerms;
 }
 
-/** The borrower's loans as the penalty engine reads them. */
-export async function loadLoanFacts(db: Db, borrowerId: string): Promise<LoanFacts[]> {
-  const loans = await db.loan.findMany({ where: { borrowerId }, include: { installments: true }, orderBy: { id: 'asc' } });
-  return loans.map((l) => ({ loanId: l.id, product: l.product, annualRate: l.annualRate, installments: l.installments }));
+interface LoanRow {
+  loanId: string;
+  product: string;
+  annualRate: string;
+  number: number | null;
+  dueDate: string | null;
+  principalDueFen: number | null;
+  interestDueFen: number | null;
+  principalPaidFen: number | null;
+  interestPaidFen: number | null;
+}
+
+/** The borrower's loans as the penalty engine reads them, installments in order. */
+export async function loadLoanFacts(sql: Sql, borrowerId: string): Promise<LoanFacts[]> {
+  const rows = await sql.all<LoanRow>(
+    'SELECT l."id" AS "loanId", l."product", l."annualRate", i."number", i."dueDate", i."principalDueFen", i."interestDueFen", i."principalPaidFen", i."interestPaidFen" FROM "Loan" l LEFT JOIN "Installment" i ON i."loanId" = l."id" WHERE l."borrowerId" = ? ORDER BY l."id", i."number"',
+    [borrowerId],
+  );
+  const loans: Array<LoanFacts & { installments: InstallmentFacts[] }> = [];
+  for (const r of rows) {
+    let loan = loans[loans.length - 1];
+    if (loan?.loanId !== r.loanId) loans.push((loan = { loanId: r.loanId, product: r.product, annualRate: r.annualRate, installments: [] }));
+    if (r.number === null || r.dueDate === null) continue; // a loan without installments
+    loan.installments.push({
+      number: Number(r.number),
+      dueDate: r.dueDate,
+      principalDueFen: Number(r.principalDueFen),
+      interestDueFen: Number(r.interestDueFen),
+      principalPaidFen: Number(r.principalPaidFen),
+      interestPaidFen: Number(r.interestPaidFen),
+    });
+  }
+  return loans;
 }
 
 /** What is overdue today and what falls due next; every amount comes from the penalty engine. */
 export async function loadAccountSummary(deps: AccountDeps, input: AccountInput): Promise<AccountSummary> {
   const today = localDateOf(new Date(input.now), deps.timeZone);
-  const loans = await loadLoanFacts(deps.db, input.borrowerId);
+  const loans = await loadLoanFacts(deps.sql, input.borrowerId);
   const due = amountDueOn(loans, deps.termsOf, today);
   const upcoming = loans
     .flatMap((l) => l.installments.map((i) => ({ loanId: l.loanId, ...i })))

@@ -18,6 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as SqliteAdapter from '@prisma/adapter-better-sqlite3';
 import type * as PgAdapter from '@prisma/adapter-pg';
+import type BetterSqlite3 from 'better-sqlite3';
+import type Pg from 'pg';
 import {
   DriverAdapterError,
   type IsolationLevel,
@@ -29,16 +31,19 @@ import {
 } from '@prisma/driver-adapter-utils';
 import type { PrismaClient as SqlitePrismaClient } from './generated/sqlite/client';
 import type * as PostgresClient from './generated/postgres/client';
+import { postgresSql, sqliteSql, type SqlDatabase } from './sql';
 
 // Each provider's client and adapter are loaded when a database of that kind is opened: a process
 // uses one, and loading the other's modules cost start-up time (issue #9: cold start).
 const sqliteModules = () => ({
   PrismaClient: (require('./generated/sqlite/client') as { PrismaClient: typeof SqlitePrismaClient }).PrismaClient,
   PrismaBetterSqlite3: (require('@prisma/adapter-better-sqlite3') as typeof SqliteAdapter).PrismaBetterSqlite3,
+  BetterSqlite3: require('better-sqlite3') as typeof BetterSqlite3,
 });
 const postgresModules = () => ({
   PrismaClient: (require('./generated/postgres/client') as typeof PostgresClient).PrismaClient,
   PrismaPg: (require('@prisma/adapter-pg') as typeof PgAdapter).PrismaPg,
+  pg: require('pg') as typeof Pg,
 });
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -56,6 +61,8 @@ export function providerOf(db: unknown): Provider {
 }
 export interface Database {
   prisma: Db;
+  /** Plain SQL on the same database, for the turn path (see ./sql). */
+  sql: SqlDatabase;
   kind: DatabaseKind;
   url: string;
   close(): Promise<void>;
@@ -90,23 +97,34 @@ export async function openDatabase(url: string): Promise<Database> {
     const file = sqliteFilePath(url);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // Transactions queue for the file's one lock (see fileLocks), so allow a longer wait to start.
-    const { PrismaClient } = sqliteModules();
+    const { PrismaClient, BetterSqlite3 } = sqliteModules();
     const prisma = new PrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
-    const database: Database = { prisma, kind, url, close: () => prisma.$disconnect() };
     try {
-      await prisma.$connect(); // opens the file now, so a bad path fails here, not at first query
+      await prisma.$connect(); // opens the file now (and sets WAL), so a bad path fails here, not at first query
     } catch (e) {
-      await database.close();
+      await prisma.$disconnect();
       throw e;
     }
-    return database;
+    const sql = sqliteSql(new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true }), fileLock(file));
+    return { prisma, sql, kind, url, close: async () => void (await Promise.all([prisma.$disconnect(), sql.close()])) };
   }
-  const { PrismaClient, PrismaPg } = postgresModules();
-  const adapter = new PrismaPg({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
+  const { PrismaClient, PrismaPg, pg } = postgresModules();
+  // One pool for Prisma and the turn path's SQL (a turn holds one connection at a time).
+  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
   // Same model API, different generated module: the cast is the one place the two meet.
   // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
-  const prisma = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
-  return { prisma, kind, url, close: () => prisma.$disconnect() };
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
+  const sql = postgresSql(pool, (oid) => pg.types.getTypeParser(oid));
+  return {
+    prisma,
+    sql,
+    kind,
+    url,
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
 }
 
 /**
@@ -164,6 +182,11 @@ class Mutex {
  * waits for other processes.
  */
 const fileLocks = new Map<string, Mutex>();
+const fileLock = (file: string): Mutex => {
+  let lock = fileLocks.get(file);
+  if (!lock) fileLocks.set(file, (lock = new Mutex()));
+  return lock;
+};
 
 class SerializedSqliteAdapter implements SqlDriverAdapter {
   readonly provider = 'sqlite';
@@ -174,9 +197,7 @@ class SerializedSqliteAdapter implements SqlDriverAdapter {
   constructor(inner: SqlDriverAdapter, file: string) {
     this.#inner = inner;
     this.adapterName = inner.adapterName;
-    let lock = fileLocks.get(file);
-    if (!lock) fileLocks.set(file, (lock = new Mutex()));
-    this.#lock = lock;
+    this.#lock = fileLock(file);
   }
 
   queryRaw(query: SqlQuery): Promise<SqlResultSet> {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { money, toFen } from '../machines/domain/money';
 import type { TurnRecord } from '../machines/conversationTypes';
-import type { Db } from './client';
 import { markOutcomesNotified, writeComplaintRecord, writeProofRecord } from './proofs';
-import { isUniqueViolation } from './prismaErrors';
+import { isUniqueViolation } from './writeErrors';
+import { auditByBot } from './botAudit';
+import { asDate, placeholders, type Sql, type SqlDatabase } from './sql';
 
 export interface StoredConversation {
   id: string;
@@ -49,10 +50,26 @@ export class ConcurrentTurnError extends Error {
 }
 
 
-export function createConversationStore(db: Db) {
+interface ConversationRow {
+  id: string;
+  channelId: string;
+  reference: string;
+  snapshot: string;
+  flowVersion: string;
+  version: number;
+  locale: string;
+  borrowerId: string | null;
+  lastActivityAt: unknown;
+}
+
+/** Reads and writes a conversation's turns with plain SQL (see ./sql for why not Prisma here). */
+export function createConversationStore(sql: SqlDatabase) {
   return {
     async load(id: string): Promise<StoredConversation | null> {
-      const row = await db.conversation.findUnique({ where: { id } });
+      const [row] = await sql.all<ConversationRow>(
+        'SELECT "id", "channelId", "reference", "snapshot", "flowVersion", "version", "locale", "borrowerId", "lastActivityAt" FROM "Conversation" WHERE "id" = ?',
+        [id],
+      );
       if (!row) return null;
       return {
         id: row.id,
@@ -60,10 +77,10 @@ export function createConversationStore(db: Db) {
         reference: JSON.parse(row.reference) as Record<string, unknown>,
         snapshot: JSON.parse(row.snapshot) as unknown,
         flowVersion: row.flowVersion,
-        version: row.version,
+        version: Number(row.version),
         locale: row.locale,
         borrowerId: row.borrowerId,
-        lastActivityAt: row.lastActivityAt,
+        lastActivityAt: asDate(row.lastActivityAt),
       };
     },
 
@@ -73,26 +90,21 @@ export function createConversationStore(db: Db) {
      */
     async commitTurn(c: TurnCommit): Promise<{ handoffIds: string[] }> {
       const handoffIds: string[] = [];
-      const fields = {
-        channelId: c.channelId,
-        locale: c.locale,
-        reference: JSON.stringify(c.reference),
-        snapshot: JSON.stringify(c.snapshot),
-        flowVersion: c.flowVersion,
-        borrowerId: c.borrowerId,
-        lastActivityAt: c.now,
-      };
+      const fields = [c.channelId, c.locale, JSON.stringify(c.reference), JSON.stringify(c.snapshot), c.flowVersion, c.borrowerId, c.now, new Date()];
       try {
-        await db.$transaction(async (tx) => {
+        await sql.transaction(async (tx) => {
           if (c.expectedVersion === null) {
             // Started at the bot's clock (APP_NOW), like everything else the reports count.
-            await tx.conversation.create({ data: { id: c.conversationId, ...fields, createdAt: c.now, version: 1 } });
+            await tx.run(
+              'INSERT INTO "Conversation" ("channelId", "locale", "reference", "snapshot", "flowVersion", "borrowerId", "lastActivityAt", "updatedAt", "id", "createdAt", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+              [...fields, c.conversationId, c.now],
+            );
           } else {
-            const { count } = await tx.conversation.updateMany({
-              where: { id: c.conversationId, version: c.expectedVersion },
-              data: { ...fields, version: c.expectedVersion + 1 },
-            });
-            if (count !== 1) throw new ConcurrentTurnError(c.conversationId);
+            const changed = await tx.run(
+              'UPDATE "Conversation" SET "channelId" = ?, "locale" = ?, "reference" = ?, "snapshot" = ?, "flowVersion" = ?, "borrowerId" = ?, "lastActivityAt" = ?, "updatedAt" = ?, "version" = ? WHERE "id" = ? AND "version" = ?',
+              [...fields, c.expectedVersion + 1, c.conversationId, c.expectedVersion],
+            );
+            if (changed !== 1) throw new ConcurrentTurnError(c.conversationId);
           }
           const messages = [
             ...(c.inbound ? [{ direction: 'in', ...c.inbound }] : []),
@@ -100,17 +112,18 @@ export function createConversationStore(db: Db) {
           ];
           // One insert per message keeps their ids in order (the Direct Line watermark relies on it).
           for (const m of messages) {
-            await tx.message.create({
-              data: { conversationId: c.conversationId, direction: m.direction, activityId: m.activityId ?? null, text: m.text, activity: JSON.stringify(m.activity), createdAt: c.now },
-            });
+            await tx.run(
+              'INSERT INTO "Message" ("conversationId", "direction", "activityId", "text", "activity", "createdAt") VALUES (?, ?, ?, ?, ?, ?)',
+              [c.conversationId, m.direction, m.activityId ?? null, m.text, JSON.stringify(m.activity), c.now],
+            );
           }
           for (const r of c.records) {
-            const created = await writeRecord(tx as Db, r, c);
+            const created = await writeRecord(tx, r, c);
             if (created) handoffIds.push(created);
           }
           // A borrower who opted out and writes again is opted back in.
-          if (c.inbound && !c.records.some((r) => r.kind === 'contactPreference')) await optBackIn(tx as Db, c);
-          if (c.processed) await tx.processedActivity.create({ data: { key: c.processed.key, replies: JSON.stringify(c.processed.replies), at: c.now } });
+          if (c.inbound && !c.records.some((r) => r.kind === 'contactPreference')) await optBackIn(tx, c);
+          if (c.processed) await tx.run('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
         });
         return { handoffIds };
       } catch (e) {
@@ -121,28 +134,32 @@ export function createConversationStore(db: Db) {
 
     /** The replies an already processed activity got, if it was. */
     async processedReplies(key: string): Promise<unknown[] | undefined> {
-      const row = await db.processedActivity.findUnique({ where: { key } });
+      const [row] = await sql.all<{ replies: string }>('SELECT "replies" FROM "ProcessedActivity" WHERE "key" = ?', [key]);
       return row ? (JSON.parse(row.replies) as unknown[]) : undefined;
     },
 
     /** The id of the conversation's handoff that is waiting for or with a person, if any. */
     async openHandoff(conversationId: string): Promise<string | undefined> {
-      const open = await db.handoff.findFirst({ where: { conversationId, status: { in: ['queued', 'active'] } }, orderBy: { createdAt: 'desc' } });
+      const [open] = await sql.all<{ id: string }>(
+        'SELECT "id" FROM "Handoff" WHERE "conversationId" = ? AND "status" IN (\'queued\', \'active\') ORDER BY "createdAt" DESC LIMIT 1',
+        [conversationId],
+      );
       return open?.id;
     },
 
     async activitiesAfter(conversationId: string, afterId: number): Promise<Array<{ id: number; activity: Record<string, unknown> }>> {
-      const rows = await db.message.findMany({ where: { conversationId, id: { gt: afterId } }, orderBy: { id: 'asc' }, take: 200 });
-      return rows.map((r) => ({ id: r.id, activity: JSON.parse(r.activity) as Record<string, unknown> }));
+      const rows = await sql.all<{ id: number; activity: string }>(
+        'SELECT "id", "activity" FROM "Message" WHERE "conversationId" = ? AND "id" > ? ORDER BY "id" ASC LIMIT 200',
+        [conversationId, afterId],
+      );
+      return rows.map((r) => ({ id: Number(r.id), activity: JSON.parse(r.activity) as Record<string, unknown> }));
     },
   };
 }
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
 
-function audit(tx: Db, c: TurnCommit, action: string, borrowerId: string | undefined, details: Record<string, unknown>) {
-  return tx.auditLog.create({ data: { at: c.now, actor: 'bot', action, borrowerId: borrowerId ?? null, conversationId: c.conversationId, details: JSON.stringify(details) } });
-}
+const audit = (tx: Sql, c: TurnCommit, action: string, borrowerId: string | null | undefined, details: Record<string, unknown>) => auditByBot(tx, c.now, action, borrowerId, c.conversationId, details);
 
 /** The contact preference rows a conversation's turn touches: its own, and its borrower's once verified. */
 export const contactKeys = (conversationId: string, borrowerId: string | null | undefined) => [
@@ -150,24 +167,27 @@ export const contactKeys = (conversationId: string, borrowerId: string | null | 
   ...(borrowerId ? [`borrower:${borrowerId}`] : []),
 ];
 
-async function optBackIn(tx: Db, c: TurnCommit): Promise<void> {
-  const { count } = await tx.contactPreference.updateMany({
-    where: { key: { in: contactKeys(c.conversationId, c.borrowerId) }, optedOut: true },
-    data: { optedOut: false, changedAt: c.now, conversationId: c.conversationId },
-  });
-  if (count > 0) await audit(tx, c, 'contact.optedIn', c.borrowerId ?? undefined, { reason: 'wroteAgain' });
+async function optBackIn(tx: Sql, c: TurnCommit): Promise<void> {
+  const keys = contactKeys(c.conversationId, c.borrowerId);
+  const changed = await tx.run(`UPDATE "ContactPreference" SET "optedOut" = ?, "changedAt" = ?, "conversationId" = ? WHERE "key" IN (${placeholders(keys.length)}) AND "optedOut" = ?`, [
+    false,
+    c.now,
+    c.conversationId,
+    ...keys,
+    true,
+  ]);
+  if (changed > 0) await audit(tx, c, 'contact.optedIn', c.borrowerId, { reason: 'wroteAgain' });
 }
 
 /** Writes one record; returns the id of a handoff it created. */
-async function writeRecord(tx: Db, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
+async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
   switch (r.kind) {
     case 'identityAttempt':
-      for (const key of r.keys) await tx.identityAttempt.create({ data: { key, conversationId: c.conversationId, at: c.now, success: r.success } });
+      for (const key of r.keys) await tx.run('INSERT INTO "IdentityAttempt" ("key", "conversationId", "at", "success") VALUES (?, ?, ?, ?)', [key, c.conversationId, c.now, r.success]);
       return;
     case 'identityLock':
       for (const key of r.keys) {
-        const until = new Date(r.until);
-        await tx.identityLock.upsert({ where: { key }, create: { key, until }, update: { until } });
+        await tx.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?) ON CONFLICT ("key") DO UPDATE SET "until" = excluded."until"', [key, new Date(r.until)]);
       }
       return;
     case 'audit':
@@ -197,52 +217,43 @@ async function writeRecord(tx: Db, r: TurnRecord, c: TurnCommit): Promise<string
       return;
     case 'contactPreference':
       for (const key of contactKeys(r.conversationId, r.borrowerId)) {
-        const data = { conversationId: r.conversationId, borrowerId: r.borrowerId ?? null, optedOut: r.optedOut, changedAt: c.now };
-        await tx.contactPreference.upsert({ where: { key }, create: { key, ...data }, update: data });
+        await tx.run(
+          'INSERT INTO "ContactPreference" ("key", "conversationId", "borrowerId", "optedOut", "changedAt") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "conversationId" = excluded."conversationId", "borrowerId" = excluded."borrowerId", "optedOut" = excluded."optedOut", "changedAt" = excluded."changedAt"',
+          [key, r.conversationId, r.borrowerId ?? null, r.optedOut, c.now],
+        );
       }
       await audit(tx, c, 'contact.optedOut', r.borrowerId, {});
       return;
     case 'hardship':
-      await tx.hardshipReport.create({ data: { borrowerId: r.borrowerId, conversationId: c.conversationId, reason: r.reason, at: c.now } });
+      await tx.run('INSERT INTO "HardshipReport" ("borrowerId", "conversationId", "reason", "at") VALUES (?, ?, ?, ?)', [r.borrowerId, c.conversationId, r.reason, c.now]);
       await audit(tx, c, 'hardship.recorded', r.borrowerId, { reason: r.reason });
       return;
     case 'agreement': {
       const q = r.quote;
-      await tx.agreement.create({
-        data: {
-          id: q.reference,
-          borrowerId: r.borrowerId,
-          conversationId: c.conversationId,
-          kind: q.kind,
-          amountFen: toFen(money(q.amount)),
-          loanIds: JSON.stringify(q.loanIds),
-          shown: JSON.stringify(q),
-          hardshipReason: r.hardship ?? null,
-          shownAt: new Date(q.quotedAt),
-          confirmedAt: new Date(r.confirmedAt),
-          payments: { create: q.schedule.map((p) => ({ number: p.number, dueDate: p.dueDate, amountFen: toFen(money(p.amount)) })) },
-        },
-      });
+      await tx.run(
+        'INSERT INTO "Agreement" ("id", "borrowerId", "conversationId", "kind", "amountFen", "loanIds", "shown", "hardshipReason", "shownAt", "confirmedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [q.reference, r.borrowerId, c.conversationId, q.kind, toFen(money(q.amount)), JSON.stringify(q.loanIds), JSON.stringify(q), r.hardship ?? null, new Date(q.quotedAt), new Date(r.confirmedAt)],
+      );
+      for (const p of q.schedule) {
+        await tx.run('INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES (?, ?, ?, ?)', [q.reference, p.number, p.dueDate, toFen(money(p.amount))]);
+      }
       await audit(tx, c, 'agreement.confirmed', r.borrowerId, { reference: q.reference, kind: q.kind, amount: q.amount });
       return;
     }
     case 'handoff': {
       const id = `HO-${randomUUID().slice(0, 8).toUpperCase()}`;
       // The last messages (this turn's are already written above), so the agent sees at a glance what was said.
-      const recent = await tx.message.findMany({ where: { conversationId: c.conversationId }, orderBy: { id: 'desc' }, take: 6 });
+      const recent = await tx.all<{ direction: string; text: string }>('SELECT "direction", "text" FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT 6', [c.conversationId]);
       const lastMessages = recent.reverse().map((m) => ({ direction: m.direction, text: m.text }));
-      await tx.handoff.create({
-        data: {
-          id,
-          conversationId: c.conversationId,
-          borrowerId: r.borrowerId ?? null,
-          rule: r.rule,
-          priority: r.priority,
-          status: 'queued',
-          summary: JSON.stringify({ ...r.summary, lastMessages }),
-          createdAt: c.now,
-        },
-      });
+      await tx.run('INSERT INTO "Handoff" ("id", "conversationId", "borrowerId", "rule", "priority", "status", "summary", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', ?, ?)', [
+        id,
+        c.conversationId,
+        r.borrowerId ?? null,
+        r.rule,
+        r.priority,
+        JSON.stringify({ ...r.summary, lastMessages }),
+        c.now,
+      ]);
       await audit(tx, c, 'handoff.queued', r.borrowerId, { id, rule: r.rule, priority: r.priority });
       return id;
     }

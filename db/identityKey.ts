@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ConfigError } from '../bot/config';
 import type { Db } from './client';
-import { isUniqueViolation } from './prismaErrors';
+import { isUniqueViolation } from './writeErrors';
 
 const NAME = 'identity';
 

@@ -10,11 +10,14 @@ import type {
   BorrowerInput, OptionKind, OptionRefusal, OptionsInput, OptionsView, PenaltyExplanation, PlanQuote, PlanQuoteInput, PlanQuoteResult,
 } from '../machines/conversationTypes';
 import { loadLoanFacts } from './accountSummary';
+import type { Sql } from './sql';
 import type { Db } from './client';
 
 /** What the plan actors need: the database, the lender's time zone and the product policy. */
 export interface PlanDeps {
   db: Db;
+  /** For the loans, read on most turns with plain SQL (see ./sql). */
+  sql: Sql;
   timeZone: string;
   termsOf: (product: string) => PenaltyTerms;
   rulesOf: (product: string) => PlanRules;
@@ -30,7 +33,7 @@ interface Position {
 
 async function position(deps: PlanDeps, input: BorrowerInput): Promise<Position> {
   const today = localDateOf(new Date(input.now), deps.timeZone);
-  const loans = await loadLoanFacts(deps.db, input.borrowerId);
+  const loans = await loadLoanFacts(deps.sql, input.borrowerId);
   const due = amountDueOn(loans, deps.termsOf, today);
   // The rules of the products in arrears; with nothing overdue, of every loan held.
   const overdue = new Set(due.installments.map((c) => c.product));

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { fromFen, money, toFen } from '../machines/domain/money';
+import { auditByBot } from './botAudit';
 import type { Db } from './client';
+import { placeholders, type Sql } from './sql';
 
 /**
  * Proofs of payment and complaints in the database: what a turn writes (inside the turn's
@@ -70,46 +72,22 @@ export async function findDuplicateProof(db: Db, q: { sha256?: string; method?: 
  * findDuplicateProof (two turns at once) fails the unique index, which rolls the turn back and
  * re-runs it; the re-run finds the duplicate.
  */
-export async function writeProofRecord(tx: Db, r: ProofRecord, at: Date, conversationId: string): Promise<void> {
-  await tx.proof.create({
-    data: {
-      id: r.receipt,
-      borrowerId: r.borrowerId,
-      conversationId,
-      sha256: r.sha256 ?? null,
-      fileType: r.fileType ?? null,
-      fileSize: r.fileSize ?? null,
-      amountFen: toFen(money(r.amount)),
-      paidOn: r.paidOn,
-      method: r.method,
-      reference: r.reference === undefined ? null : normalizeReference(r.reference),
-      createdAt: at,
-    },
-  });
-  await audit(tx, at, 'proof.received', r.borrowerId, conversationId, { receipt: r.receipt, amount: r.amount, paidOn: r.paidOn, method: r.method, file: r.sha256 ?? null });
+export async function writeProofRecord(tx: Sql, r: ProofRecord, at: Date, conversationId: string): Promise<void> {
+  await tx.run(
+    'INSERT INTO "Proof" ("id", "borrowerId", "conversationId", "sha256", "fileType", "fileSize", "amountFen", "paidOn", "method", "reference", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [r.receipt, r.borrowerId, conversationId, r.sha256 ?? null, r.fileType ?? null, r.fileSize ?? null, toFen(money(r.amount)), r.paidOn, r.method, r.reference === undefined ? null : normalizeReference(r.reference), at],
+  );
+  await auditByBot(tx, at, 'proof.received', r.borrowerId, conversationId, { receipt: r.receipt, amount: r.amount, paidOn: r.paidOn, method: r.method, file: r.sha256 ?? null });
 }
 
-export async function writeComplaintRecord(tx: Db, r: ComplaintRecord, at: Date, conversationId: string): Promise<void> {
+export async function writeComplaintRecord(tx: Sql, r: ComplaintRecord, at: Date, conversationId: string): Promise<void> {
   const severity = complaintSeverity(r.category);
-  await tx.complaint.create({
-    data: {
-      id: r.ticket,
-      borrowerId: r.borrowerId,
-      conversationId,
-      category: r.category,
-      severity,
-      description: r.description,
-      desiredOutcome: r.desiredOutcome,
-      dueDate: r.dueDate,
-      createdAt: at,
-      updates: { create: { status: 'received', by: 'bot', at } },
-    },
-  });
-  await audit(tx, at, 'complaint.filed', r.borrowerId, conversationId, { ticket: r.ticket, category: r.category, severity, dueDate: r.dueDate });
-}
-
-function audit(tx: Db, at: Date, action: string, borrowerId: string, conversationId: string, details: Record<string, unknown>) {
-  return tx.auditLog.create({ data: { at, actor: 'bot', action, borrowerId, conversationId, details: JSON.stringify(details) } });
+  await tx.run(
+    'INSERT INTO "Complaint" ("id", "borrowerId", "conversationId", "category", "severity", "description", "desiredOutcome", "dueDate", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [r.ticket, r.borrowerId, conversationId, r.category, severity, r.description, r.desiredOutcome, r.dueDate, at, new Date()],
+  );
+  await tx.run('INSERT INTO "ComplaintUpdate" ("complaintId", "status", "by", "at") VALUES (?, \'received\', \'bot\', ?)', [r.ticket, at]);
+  await auditByBot(tx, at, 'complaint.filed', r.borrowerId, conversationId, { ticket: r.ticket, category: r.category, severity, dueDate: r.dueDate });
 }
 
 export interface ComplaintView {
@@ -165,9 +143,9 @@ export async function unnotifiedOutcomes(db: Db, borrowerId: string): Promise<Ou
 }
 
 /** After the borrower was shown them (ids of proofs and complaints alike), inside that turn's transaction. */
-export async function markOutcomesNotified(tx: Db, ids: readonly string[], at: Date): Promise<void> {
+export async function markOutcomesNotified(tx: Sql, ids: readonly string[], at: Date): Promise<void> {
   if (ids.length === 0) return;
-  const where = { id: { in: [...ids] }, outcomeNotifiedAt: null };
-  await tx.proof.updateMany({ where, data: { outcomeNotifiedAt: at } });
-  await tx.complaint.updateMany({ where, data: { outcomeNotifiedAt: at } });
+  const among = `"id" IN (${placeholders(ids.length)}) AND "outcomeNotifiedAt" IS NULL`;
+  await tx.run(`UPDATE "Proof" SET "outcomeNotifiedAt" = ? WHERE ${among}`, [at, ...ids]);
+  await tx.run(`UPDATE "Complaint" SET "outcomeNotifiedAt" = ?, "updatedAt" = ? WHERE ${among}`, [at, new Date(), ...ids]);
 }

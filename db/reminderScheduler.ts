@@ -15,7 +15,7 @@ import {
   type ReminderDecision,
   type ReminderStatus,
 } from './reminders';
-import { isUniqueViolation, isWriteConflict } from './prismaErrors';
+import { isUniqueViolation, isWriteConflict } from './writeErrors';
 
 /**
  * Sends the reminders db/reminders.ts finds, within the contact rules, in-process and safe with

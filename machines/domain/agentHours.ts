@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { localPartsOf } from './calendar';
 
 /** Agents' working hours in the lender's time zone (dialogs/policy/handoff.json). */
 export interface AgentHours {
@@ -9,7 +9,8 @@ export interface AgentHours {
 }
 
 export function agentsWorking(now: Date, timeZone: string, hours: AgentHours): boolean {
-  const local = DateTime.fromJSDate(now, { zone: timeZone });
+  // Intl (cached per zone) rather than a luxon DateTime per turn: see calendar.ts.
+  const local = localPartsOf(now, timeZone);
   if (!hours.days.includes(local.weekday)) return false;
   const minutes = local.hour * 60 + local.minute;
   const at = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

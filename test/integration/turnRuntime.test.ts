@@ -42,7 +42,7 @@ test('two servers on one database: turns of one conversation from both are all a
 });
 
 test('a commit on a stale version is refused and writes nothing', async () => {
-  const store = createConversationStore(database.prisma);
+  const store = createConversationStore(database.sql);
   await say(bot.url, 'stale', '你好');
   const loaded = await store.load('test:stale');
   const commit = {

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { localPartsOf, type LocalParts } from '../../domain/calendar';
 import { CN_DIGIT_CLASS, CN_UNIT_CLASS, ENGLISH_NUMBER_WORDS, parseInteger } from './numerals';
 import { normalizeKeepingOffsets, overlaps, type Span } from './text';
 
@@ -48,8 +49,13 @@ function calendarDate(year: number, month: number, day: number): Day | undefined
 }
 
 function localToday(ref: DateReference): Day {
-  const local = DateTime.fromJSDate(ref.now, { zone: ref.timeZone });
-  if (!local.isValid) throw new Error(`cannot read the date at ${String(ref.now)} in time zone ${ref.timeZone}`);
+  // Intl (cached per zone) rather than luxon's zone conversion, which was a hot spot per turn.
+  let local: LocalParts;
+  try {
+    local = localPartsOf(ref.now, ref.timeZone);
+  } catch (cause) {
+    throw new Error(`cannot read the date at ${String(ref.now)} in time zone ${ref.timeZone}`, { cause });
+  }
   return DateTime.utc(local.year, local.month, local.day);
 }
 

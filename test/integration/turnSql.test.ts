@@ -1,0 +1,130 @@
+import { openDatabase, type Database } from '../../db/client';
+import { createConversationStore, type TurnCommit } from '../../db/conversationStore';
+import { migrateDatabase } from '../../db/migrator';
+import { isUniqueViolation } from '../../db/writeErrors';
+import { freshDatabaseUrl } from '../support/databases';
+
+/**
+ * The turn path writes with plain SQL (db/sql.ts) and everything else reads with Prisma: every
+ * kind of row a turn writes must read back through Prisma exactly as written (instants to the
+ * millisecond, booleans, integers), and Prisma's date filters must see them. TEST_DATABASE=postgres
+ * runs it on PostgreSQL.
+ */
+const kind = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+let fresh: Awaited<ReturnType<typeof freshDatabaseUrl>>;
+let database: Database;
+beforeAll(async () => {
+  fresh = await freshDatabaseUrl(kind);
+  await migrateDatabase(fresh.url);
+  database = await openDatabase(fresh.url);
+});
+afterAll(async () => {
+  await database?.close();
+  await fresh?.drop();
+});
+
+const NOW = new Date('2026-11-22T02:03:04.567Z');
+const UNTIL = '2026-11-22T02:33:04.001Z';
+
+function commit(fields: Partial<TurnCommit> = {}): TurnCommit {
+  return {
+    conversationId: 'test:sql',
+    channelId: 'test',
+    locale: 'zh-CN',
+    reference: { user: { id: 'u1' } },
+    snapshot: { value: 'idle', context: { n: 1 } },
+    flowVersion: 'f1',
+    borrowerId: 'B1',
+    expectedVersion: null,
+    now: NOW,
+    inbound: { text: '你好', activityId: 'a1', activity: { type: 'message', text: '你好' } },
+    outbound: [{ text: '您好', activity: { type: 'message', text: '您好' } }],
+    records: [],
+    processed: { key: 'test:sql:a1', replies: [{ type: 'message', text: '您好' }] },
+    ...fields,
+  };
+}
+
+test('every row a turn writes reads back through Prisma as written', async () => {
+  const store = createConversationStore(database.sql);
+  const quote = {
+    reference: 'AG-TESTSQL1', kind: 'installments' as const, quotedAt: '2026-11-22T02:00:00.250Z', loanIds: ['L1'], amount: '3000.00', currentTotal: '3000.00',
+    schedule: [{ number: 1, dueDate: '2026-12-22', amount: '1000.00' }, { number: 2, dueDate: '2027-01-22', amount: '1000.00' }, { number: 3, dueDate: '2027-02-22', amount: '1000.00' }],
+  };
+  const { handoffIds } = await store.commitTurn(
+    commit({
+      records: [
+        { kind: 'identityAttempt', keys: ['phone:x'], success: true },
+        { kind: 'identityLock', keys: ['conversation:test:sql'], until: UNTIL },
+        { kind: 'hardship', borrowerId: 'B1', reason: 'job_loss' },
+        { kind: 'agreement', borrowerId: 'B1', quote, confirmedAt: NOW.toISOString(), hardship: 'job_loss' },
+        { kind: 'proof', borrowerId: 'B1', receipt: 'PP-TESTSQL1', amount: '1000.00', paidOn: '2026-11-21', method: 'wechat_pay', reference: 'wx 42', file: { sha256: 'ab'.repeat(32), fileType: 'image/png', size: 1234 } },
+        { kind: 'complaint', borrowerId: 'B1', ticket: 'CP-TESTSQL1', category: 'service', description: 'd', desiredOutcome: 'o', dueDate: '2026-12-07' },
+        { kind: 'contactPreference', optedOut: true, conversationId: 'test:sql', borrowerId: 'B1' },
+        { kind: 'handoff', rule: 'explicitRequest', priority: 5, borrowerId: 'B1', summary: { verified: true, tried: [], agentsAvailable: true } },
+      ],
+    }),
+  );
+  const p = database.prisma;
+  const conversation = await p.conversation.findUniqueOrThrow({ where: { id: 'test:sql' } });
+  expect(conversation).toMatchObject({ version: 1, borrowerId: 'B1', lastActivityAt: NOW, createdAt: NOW, locale: 'zh-CN', flowVersion: 'f1' });
+  expect(JSON.parse(conversation.snapshot)).toEqual({ value: 'idle', context: { n: 1 } });
+  const messages = await p.message.findMany({ where: { conversationId: 'test:sql' }, orderBy: { id: 'asc' } });
+  expect(messages.map((m) => [m.direction, m.text, m.activityId, m.createdAt])).toEqual([['in', '你好', 'a1', NOW], ['out', '您好', null, NOW]]);
+  expect(await p.processedActivity.findUniqueOrThrow({ where: { key: 'test:sql:a1' } })).toMatchObject({ at: NOW });
+  expect(await p.identityAttempt.findFirstOrThrow({ where: { key: 'phone:x' } })).toMatchObject({ success: true, at: NOW });
+  expect(await p.identityLock.findUniqueOrThrow({ where: { key: 'conversation:test:sql' } })).toEqual({ key: 'conversation:test:sql', until: new Date(UNTIL) });
+  expect(await p.hardshipReport.findFirstOrThrow({ where: { borrowerId: 'B1' } })).toMatchObject({ reason: 'job_loss', at: NOW });
+  const agreement = await p.agreement.findUniqueOrThrow({ where: { id: 'AG-TESTSQL1' }, include: { payments: { orderBy: { number: 'asc' } } } });
+  expect(agreement).toMatchObject({ status: 'active', amountFen: 300000, shownAt: new Date(quote.quotedAt), confirmedAt: NOW, hardshipReason: 'job_loss' });
+  expect(agreement.payments.map((x) => [x.number, x.dueDate, x.amountFen])).toEqual([[1, '2026-12-22', 100000], [2, '2027-01-22', 100000], [3, '2027-02-22', 100000]]);
+  expect(await p.proof.findUniqueOrThrow({ where: { id: 'PP-TESTSQL1' } })).toMatchObject({ status: 'pending_review', amountFen: 100000, fileSize: 1234, reference: 'WX42', createdAt: NOW, outcomeNotifiedAt: null });
+  const complaint = await p.complaint.findUniqueOrThrow({ where: { id: 'CP-TESTSQL1' }, include: { updates: true } });
+  expect(complaint).toMatchObject({ status: 'received', severity: 'normal', createdAt: NOW });
+  expect(complaint.updates).toMatchObject([{ status: 'received', by: 'bot', at: NOW }]);
+  expect(await p.contactPreference.findMany({ where: { optedOut: true }, orderBy: { key: 'asc' } })).toMatchObject([{ key: 'borrower:B1', changedAt: NOW }, { key: 'conversation:test:sql', changedAt: NOW }]);
+  expect(handoffIds).toHaveLength(1);
+  const handoff = await p.handoff.findUniqueOrThrow({ where: { id: handoffIds[0] } });
+  expect(handoff).toMatchObject({ status: 'queued', priority: 5, createdAt: NOW });
+  expect(JSON.parse(handoff.summary).lastMessages).toEqual([{ direction: 'in', text: '你好' }, { direction: 'out', text: '您好' }]);
+  const audits = await p.auditLog.findMany({ where: { conversationId: 'test:sql' }, orderBy: { id: 'asc' } });
+  expect(audits.map((a) => a.action)).toEqual(['hardship.recorded', 'agreement.confirmed', 'proof.received', 'complaint.filed', 'contact.optedOut', 'handoff.queued']);
+  expect(audits.every((a) => a.actor === 'bot' && a.at.getTime() === NOW.getTime())).toBe(true);
+
+  // Prisma's date comparisons see the instants the SQL path wrote (same stored format).
+  expect(await p.conversation.count({ where: { id: 'test:sql', lastActivityAt: { gte: NOW, lte: NOW } } })).toBe(1);
+  expect(await p.identityLock.count({ where: { until: { gt: new Date(new Date(UNTIL).getTime() - 1) } } })).toBe(1);
+
+  // The store reads back what it wrote; the next turn opts the borrower back in and notes the outcomes.
+  const stored = await store.load('test:sql');
+  expect(stored).toMatchObject({ version: 1, borrowerId: 'B1', lastActivityAt: NOW, reference: { user: { id: 'u1' } } });
+  const later = new Date(NOW.getTime() + 60_000);
+  await store.commitTurn(commit({ expectedVersion: 1, now: later, processed: { key: 'test:sql:a2', replies: [] }, inbound: { text: 'hi', activity: {} }, records: [{ kind: 'outcomesNotified', ids: ['PP-TESTSQL1', 'CP-TESTSQL1'] }] }));
+  expect(await p.contactPreference.count({ where: { optedOut: true } })).toBe(0);
+  expect(await p.proof.findUniqueOrThrow({ where: { id: 'PP-TESTSQL1' } })).toMatchObject({ outcomeNotifiedAt: later });
+  expect(await p.complaint.findUniqueOrThrow({ where: { id: 'CP-TESTSQL1' } })).toMatchObject({ outcomeNotifiedAt: later });
+  expect(await store.processedReplies('test:sql:a1')).toEqual([{ type: 'message', text: '您好' }]);
+  expect(await store.openHandoff('test:sql')).toBe(handoffIds[0]);
+  expect((await store.activitiesAfter('test:sql', 0)).map((a) => a.activity)).toEqual([
+    { type: 'message', text: '你好' },
+    { type: 'message', text: '您好' },
+    {},
+    { type: 'message', text: '您好' },
+  ]);
+});
+
+test('a failed statement rolls the whole transaction back, and a duplicate key is recognised', async () => {
+  const before = await database.prisma.auditLog.count();
+  const failure = await database.sql
+    .transaction(async (tx) => {
+      await tx.run('INSERT INTO "AuditLog" ("at", "actor", "action", "details") VALUES (?, ?, ?, ?)', [NOW, 'bot', 'x', '{}']);
+      await tx.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW]);
+      await tx.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW]);
+    })
+    .catch((e: unknown) => e);
+  expect(isUniqueViolation(failure)).toBe(true);
+  expect(await database.prisma.auditLog.count()).toBe(before);
+  expect(await database.prisma.identityLock.count({ where: { key: 'dup' } })).toBe(0);
+  // The connection is usable afterwards (rolled back, not left inside the transaction).
+  expect(await database.sql.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW])).toBe(1);
+});
