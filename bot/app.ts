@@ -65,7 +65,6 @@ export function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTe
 /** The plan actors' view of the policy. */
 export function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDeps {
   return {
-    db: database.prisma,
     sql: database.sql,
     timeZone: config.timeZone,
     termsOf: penaltyTermsOf(dialogs),
@@ -81,10 +80,10 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
   return buildConversationMachine(dialogs.flows.conversation).provide({
     actors: {
       checkIdentity: fromPromise<IdentityCheckResult, IdentityCheckInput>(({ input }) =>
-        checkIdentity({ db: database.prisma, identitySecret: identityKey, policy: dialogs.identity, timeZone: config.timeZone }, input),
+        checkIdentity({ sql: database.sql, identitySecret: identityKey, policy: dialogs.identity, timeZone: config.timeZone }, input),
       ),
       loadAccount: fromPromise<AccountSummary, AccountInput>(({ input }) =>
-        loadAccountSummary({ db: database.prisma, sql: database.sql, timeZone: config.timeZone, termsOf: plans.termsOf }, input),
+        loadAccountSummary({ sql: database.sql, timeZone: config.timeZone, termsOf: plans.termsOf }, input),
       ),
       explainPenalty: fromPromise<PenaltyExplanation, BorrowerInput>(({ input }) => explainPenalty(plans, input)),
       quoteOptions: fromPromise<OptionsView, OptionsInput>(({ input }) => quoteOptions(plans, input)),

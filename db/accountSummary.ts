@@ -2,13 +2,11 @@ import { localDateOf } from '../machines/domain/calendar';
 import { formatAmount, fromFen } from '../machines/domain/money';
 import { amountDueOn, type InstallmentFacts, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
 import type { AccountInput, AccountSummary, OptionKind } from '../machines/conversationTypes';
-import type { Db } from './client';
 import { unnotifiedOutcomes } from './proofs';
 import type { Sql } from './sql';
 
 export interface AccountDeps {
-  db: Db;
-  /** The loans are read on most turns, with plain SQL (see ./sql). */
+  /** Read on the turn path with plain SQL (see ./sql). */
   sql: Sql;
   timeZone: string;
   termsOf: (product: string) => PenaltyTerms;
@@ -58,12 +56,12 @@ export async function loadAccountSummary(deps: AccountDeps, input: AccountInput)
     .flatMap((l) => l.installments.map((i) => ({ loanId: l.loanId, ...i })))
     .filter((i) => i.dueDate >= today && i.principalDueFen + i.interestDueFen > i.principalPaidFen + i.interestPaidFen)
     .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : 0))[0];
-  const agreements = await deps.db.agreement.findMany({
-    where: { borrowerId: input.borrowerId, status: 'active' },
-    include: { payments: { where: { dueDate: { gte: today } }, orderBy: { number: 'asc' }, take: 1 } },
-    orderBy: { confirmedAt: 'asc' },
-  });
-  const outcomes = await unnotifiedOutcomes(deps.db, input.borrowerId);
+  // Each active agreement with its next payment from today (none left: not shown).
+  const agreements = await deps.sql.all<{ id: string; kind: string; dueDate: string; amountFen: number }>(
+    'SELECT a."id", a."kind", p."dueDate", p."amountFen" FROM "Agreement" a JOIN "PlanPayment" p ON p."agreementId" = a."id" AND p."number" = (SELECT MIN(n."number") FROM "PlanPayment" n WHERE n."agreementId" = a."id" AND n."dueDate" >= ?) WHERE a."borrowerId" = ? AND a."status" = \'active\' ORDER BY a."confirmedAt" ASC, a."id" ASC',
+    [today, input.borrowerId],
+  );
+  const outcomes = await unnotifiedOutcomes(deps.sql, input.borrowerId);
   return {
     today,
     outcomes: outcomes.map((o) =>
@@ -71,9 +69,7 @@ export async function loadAccountSummary(deps: AccountDeps, input: AccountInput)
         ? { kind: 'proof' as const, id: o.id, status: o.status, amount: formatAmount(o.amount), paidOn: o.paidOn, ...(o.reason ? { reason: o.reason } : {}) }
         : { kind: 'complaint' as const, id: o.id, resolution: o.resolution },
     ),
-    agreements: agreements.flatMap((a) =>
-      a.payments[0] ? [{ reference: a.id, kind: a.kind as OptionKind, nextDate: a.payments[0].dueDate, nextAmount: formatAmount(fromFen(a.payments[0].amountFen)) }] : [],
-    ),
+    agreements: agreements.map((a) => ({ reference: a.id, kind: a.kind as OptionKind, nextDate: a.dueDate, nextAmount: formatAmount(fromFen(Number(a.amountFen))) })),
     hasLoans: due.installments.length > 0 || upcoming !== undefined,
     overdue: due.installments.map((c) => ({ loanId: c.loanId, number: c.number, dueDate: c.dueDate, days: c.days, amount: formatAmount(c.total) })),
     total: formatAmount(due.total),

@@ -111,6 +111,9 @@ export async function openDatabase(url: string): Promise<Database> {
   const { PrismaClient, PrismaPg, pg } = postgresModules();
   // One pool for Prisma and the turn path's SQL (a turn holds one connection at a time).
   const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
+  // An idle connection the server closed (restart, failover, a dropped database) is taken out of
+  // the pool, and the next query opens a new one; unhandled, the event would end the process.
+  pool.on('error', () => {});
   // Same model API, different generated module: the cast is the one place the two meet.
   // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: 10_000 } }) as unknown as Db;

@@ -2,11 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { afterFailure, type LockoutPolicy } from '../machines/domain/lockout';
 import type { IdentityCheckInput, IdentityCheckResult } from '../machines/conversationTypes';
-import type { Db } from './client';
 import { identityDigest } from './identityDigest';
+import { asDate, placeholders, type Sql } from './sql';
 
 export interface IdentityCheckDeps {
-  db: Db;
+  /** Read on the turn path with plain SQL (see ./sql). */
+  sql: Sql;
   identitySecret: string;
   policy: LockoutPolicy;
   timeZone: string;
@@ -23,17 +24,24 @@ export const conversationKey = (conversationId: string) => `conversation:${conve
  * detail, so no reply reveals whether a number is on file.
  */
 export async function checkIdentity(deps: IdentityCheckDeps, input: IdentityCheckInput): Promise<IdentityCheckResult> {
-  const { db, identitySecret, policy } = deps;
+  const { sql, identitySecret, policy } = deps;
   const now = new Date(input.now);
   const keys = [phoneKey(identitySecret, input.phone), conversationKey(input.conversationId)];
   const localTime = (d: Date) => DateTime.fromJSDate(d, { zone: deps.timeZone }).toFormat('yyyy-MM-dd HH:mm');
 
-  const lock = await db.identityLock.findFirst({ where: { key: { in: keys }, until: { gt: now } }, orderBy: { until: 'desc' } });
-  if (lock) return { outcome: 'locked', until: lock.until.toISOString(), untilLocal: localTime(lock.until) };
+  const among = `"key" IN (${placeholders(keys.length)})`;
+  const [lock] = await sql.all<{ until: unknown }>(`SELECT "until" FROM "IdentityLock" WHERE ${among} AND "until" > ? ORDER BY "until" DESC LIMIT 1`, [...keys, now]);
+  if (lock) {
+    const until = asDate(lock.until);
+    return { outcome: 'locked', until: until.toISOString(), untilLocal: localTime(until) };
+  }
 
-  const borrower = await db.borrower.findUnique({ where: { phone: input.phone } });
+  const [borrower] = await sql.all<{ id: string; name: string; locale: string; idLast4Digest: string; birthDateDigest: string }>(
+    'SELECT "id", "name", "locale", "idLast4Digest", "birthDateDigest" FROM "Borrower" WHERE "phone" = ?',
+    [input.phone],
+  );
   const matches =
-    borrower !== null &&
+    borrower !== undefined &&
     sameDigest(borrower.idLast4Digest, identityDigest(identitySecret, 'idLast4', input.idLast4.toUpperCase())) &&
     sameDigest(borrower.birthDateDigest, identityDigest(identitySecret, 'birthDate', input.birthDate));
   if (matches && borrower) {
@@ -41,7 +49,9 @@ export async function checkIdentity(deps: IdentityCheckDeps, input: IdentityChec
   }
 
   const since = new Date(now.getTime() - policy.attemptWindowMinutes * 60_000);
-  const attempts = await db.identityAttempt.findMany({ where: { key: { in: keys }, at: { gt: since } }, select: { key: true, at: true, success: true } });
+  const rows = await sql.all<{ key: string; at: unknown; success: unknown }>(`SELECT "key", "at", "success" FROM "IdentityAttempt" WHERE ${among} AND "at" > ?`, [...keys, since]);
+  // SQLite keeps a Boolean as 0/1.
+  const attempts = rows.map((r) => ({ key: r.key, at: asDate(r.at), success: Boolean(r.success) }));
   const histories = keys.map((k) => ({ attempts: attempts.filter((a) => a.key === k) }));
   const { attemptsLeft, lockUntil } = afterFailure(histories, now, policy);
   return {

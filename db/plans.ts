@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Decimal from 'decimal.js';
 import { addDays, localDateOf, type LocalDate } from '../machines/domain/calendar';
-import { formatAmount, formatPercent, money, roundFen, sum } from '../machines/domain/money';
+import { formatAmount, formatPercent, fromFen, money, roundFen, sum } from '../machines/domain/money';
 import { amountDueOn, type AmountDue, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
 import {
   availableOptions, beyondSelfService, checkDateWithin, checkPromise, installmentSchedule, strictestRules, waiverQuote, type PlanRules,
@@ -10,13 +10,11 @@ import type {
   BorrowerInput, OptionKind, OptionRefusal, OptionsInput, OptionsView, PenaltyExplanation, PlanQuote, PlanQuoteInput, PlanQuoteResult,
 } from '../machines/conversationTypes';
 import { loadLoanFacts } from './accountSummary';
-import type { Sql } from './sql';
-import type { Db } from './client';
+import { asDate, type Sql } from './sql';
 
 /** What the plan actors need: the database, the lender's time zone and the product policy. */
 export interface PlanDeps {
-  db: Db;
-  /** For the loans, read on most turns with plain SQL (see ./sql). */
+  /** Read on the turn path with plain SQL (see ./sql). */
   sql: Sql;
   timeZone: string;
   termsOf: (product: string) => PenaltyTerms;
@@ -83,9 +81,12 @@ export async function explainPenalty(deps: PlanDeps, input: BorrowerInput): Prom
   };
 }
 
-async function lastExtensionOn(db: Db, borrowerId: string, timeZone: string): Promise<LocalDate | undefined> {
-  const last = await db.agreement.findFirst({ where: { borrowerId, kind: 'extension' }, orderBy: { confirmedAt: 'desc' } });
-  return last ? localDateOf(last.confirmedAt, timeZone) : undefined;
+async function lastExtensionOn(sql: Sql, borrowerId: string, timeZone: string): Promise<LocalDate | undefined> {
+  const [last] = await sql.all<{ confirmedAt: unknown }>(
+    'SELECT "confirmedAt" FROM "Agreement" WHERE "borrowerId" = ? AND "kind" = \'extension\' ORDER BY "confirmedAt" DESC LIMIT 1',
+    [borrowerId],
+  );
+  return last ? localDateOf(asDate(last.confirmedAt), timeZone) : undefined;
 }
 
 function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: PlanRules): string | undefined {
@@ -98,7 +99,7 @@ function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: Plan
 /** The options the policy allows this borrower, with their numbers, in the order to offer them. */
 export async function quoteOptions(deps: PlanDeps, input: OptionsInput): Promise<OptionsView> {
   const { today, loans, due, rules } = await position(deps, input);
-  const history = { lastExtensionOn: await lastExtensionOn(deps.db, input.borrowerId, deps.timeZone) };
+  const history = { lastExtensionOn: await lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone) };
   const order = deps.orderFor(input.hardship ?? 'unknown');
   const availability = availableOptions(due, rules, history, today).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   const counts = rules.installments.counts;
@@ -141,7 +142,7 @@ export async function quotePlan(deps: PlanDeps, input: PlanQuoteInput): Promise<
   const { today, loans, due, rules } = await position(deps, input);
   const { request } = input;
   if (beyondSelfService(due, rules)) return { status: 'beyondSelfService', maxDays: rules.selfServiceMaxDaysOverdue };
-  const history = { lastExtensionOn: await lastExtensionOn(deps.db, input.borrowerId, deps.timeZone) };
+  const history = { lastExtensionOn: await lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone) };
   const availability = availableOptions(due, rules, history, today).find((o) => o.kind === request.kind);
   if (availability && !availability.offered) {
     return { status: 'notOffered', kind: request.kind, reasons: availability.reasons.map((code) => ({ code, ...(refusalLimit(code, request.kind, rules) ? { limit: refusalLimit(code, request.kind, rules) as string } : {}) })) };
@@ -174,14 +175,13 @@ export async function quotePlan(deps: PlanDeps, input: PlanQuoteInput): Promise<
       const lastDate = addDays(today, rules.promise.withinDays);
       if (request.amount === undefined && request.date === undefined) {
         // Asking about a promise again shows the one already made.
-        const active = await deps.db.agreement.findFirst({
-          where: { borrowerId: input.borrowerId, kind: 'promise', status: 'active' },
-          include: { payments: true },
-          orderBy: { confirmedAt: 'desc' },
-        });
-        const on = active?.payments[0];
-        if (active && on && on.dueDate >= today) {
-          return { status: 'promised', reference: active.id, amount: formatAmount(money(active.amountFen).dividedBy(100)), date: on.dueDate, maxAmount: formatAmount(due.total) };
+        // A promise has one payment: its date.
+        const [active] = await deps.sql.all<{ id: string; amountFen: number; dueDate: string | null }>(
+          'SELECT a."id", a."amountFen", (SELECT p."dueDate" FROM "PlanPayment" p WHERE p."agreementId" = a."id" ORDER BY p."number" LIMIT 1) AS "dueDate" FROM "Agreement" a WHERE a."borrowerId" = ? AND a."kind" = \'promise\' AND a."status" = \'active\' ORDER BY a."confirmedAt" DESC LIMIT 1',
+          [input.borrowerId],
+        );
+        if (active?.dueDate && active.dueDate >= today) {
+          return { status: 'promised', reference: active.id, amount: formatAmount(fromFen(Number(active.amountFen))), date: active.dueDate, maxAmount: formatAmount(due.total) };
         }
       }
       if (request.amount === undefined) return { status: 'needs', field: 'amount', maxAmount: formatAmount(due.total) };

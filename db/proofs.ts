@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fromFen, money, toFen } from '../machines/domain/money';
 import { auditByBot } from './botAudit';
 import type { Db } from './client';
-import { placeholders, type Sql } from './sql';
+import { asDate, placeholders, type Sql } from './sql';
 
 /**
  * Proofs of payment and complaints in the database: what a turn writes (inside the turn's
@@ -122,22 +122,26 @@ export type Outcome =
  * Shown right after the borrower is verified: the proactive notice only says there is news, since
  * whoever holds the phone may not be the borrower. Oldest first.
  */
-export async function unnotifiedOutcomes(db: Db, borrowerId: string): Promise<Outcome[]> {
-  const [proofs, complaints] = await Promise.all([
-    db.proof.findMany({ where: { borrowerId, status: { in: ['verified', 'rejected'] }, outcomeNotifiedAt: null } }),
-    db.complaint.findMany({ where: { borrowerId, status: 'resolved', outcomeNotifiedAt: null } }),
-  ]);
+export async function unnotifiedOutcomes(sql: Sql, borrowerId: string): Promise<Outcome[]> {
+  const proofs = await sql.all<{ id: string; status: 'verified' | 'rejected'; reviewReason: string | null; amountFen: number; paidOn: string; reviewedAt: unknown; createdAt: unknown }>(
+    'SELECT "id", "status", "reviewReason", "amountFen", "paidOn", "reviewedAt", "createdAt" FROM "Proof" WHERE "borrowerId" = ? AND "status" IN (\'verified\', \'rejected\') AND "outcomeNotifiedAt" IS NULL',
+    [borrowerId],
+  );
+  const complaints = await sql.all<{ id: string; resolution: string | null; resolvedAt: unknown; updatedAt: unknown }>(
+    'SELECT "id", "resolution", "resolvedAt", "updatedAt" FROM "Complaint" WHERE "borrowerId" = ? AND "status" = \'resolved\' AND "outcomeNotifiedAt" IS NULL',
+    [borrowerId],
+  );
   const outcomes: Outcome[] = [
     ...proofs.map((p) => ({
       kind: 'proof' as const,
       id: p.id,
-      status: p.status as 'verified' | 'rejected',
+      status: p.status,
       ...(p.reviewReason ? { reason: p.reviewReason } : {}),
-      amount: fromFen(p.amountFen).toFixed(2),
+      amount: fromFen(Number(p.amountFen)).toFixed(2),
       paidOn: p.paidOn,
-      decidedAt: (p.reviewedAt ?? p.createdAt).toISOString(),
+      decidedAt: asDate(p.reviewedAt ?? p.createdAt).toISOString(),
     })),
-    ...complaints.map((c) => ({ kind: 'complaint' as const, id: c.id, resolution: c.resolution ?? '', decidedAt: (c.resolvedAt ?? c.updatedAt).toISOString() })),
+    ...complaints.map((c) => ({ kind: 'complaint' as const, id: c.id, resolution: c.resolution ?? '', decidedAt: asDate(c.resolvedAt ?? c.updatedAt).toISOString() })),
   ];
   return outcomes.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt) || a.id.localeCompare(b.id));
 }

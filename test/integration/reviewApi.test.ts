@@ -224,11 +224,11 @@ describe('proofs', () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ proof: { status: 'verified' } });
     expect(outcomePasses).toBe(1);
-    const outcomes = await unnotifiedOutcomes(db, 'B1');
+    const outcomes = await unnotifiedOutcomes(database.sql, 'B1');
     expect(outcomes.filter((o) => o.kind === 'proof').map((o) => o.id).sort()).toEqual([withFile, withoutFile, receipt].sort());
     expect(outcomes).toContainEqual({ kind: 'proof', id: withoutFile, status: 'rejected', reason: '金额与流水不符', amount: '1152.60', paidOn: '2026-11-20', decidedAt: NOW.toISOString() });
     await database.sql.transaction((tx) => markOutcomesNotified(tx, [withFile, withoutFile, receipt], NOW));
-    expect((await unnotifiedOutcomes(db, 'B1')).filter((o) => o.kind === 'proof')).toEqual([]);
+    expect((await unnotifiedOutcomes(database.sql, 'B1')).filter((o) => o.kind === 'proof')).toEqual([]);
   });
 });
 
@@ -292,7 +292,7 @@ describe('complaints', () => {
       ['staff:bob', 'acknowledged', 'in_progress'],
       ['agent:alice', 'in_progress', 'resolved'],
     ]);
-    expect(await unnotifiedOutcomes(db, 'B1')).toContainEqual({ kind: 'complaint', id: late, resolution: 'The collector was warned; the calls stop.', decidedAt: NOW.toISOString() });
+    expect(await unnotifiedOutcomes(database.sql, 'B1')).toContainEqual({ kind: 'complaint', id: late, resolution: 'The collector was warned; the calls stop.', decidedAt: NOW.toISOString() });
   });
 
   test('resolved on time is not breached', async () => {
