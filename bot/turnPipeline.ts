@@ -177,9 +177,8 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
     const { conversationId, activity } = input;
     // A channel retrying an activity it already sent gets the same answer; nothing runs twice.
     const processedKey = activity?.id ? `${conversationId}:${activity.id}` : undefined;
-    const earlier = processedKey ? await store.processedReplies(processedKey) : undefined;
+    const { stored, earlier, optedOut } = await store.start(conversationId, processedKey);
     if (earlier) return earlier as ChannelActivity[];
-    const stored = await store.load(conversationId);
     if (!activity && !stored) throw new Error(`conversation ${conversationId} does not exist`);
     const now = clock();
     const previous = (stored?.snapshot as { context?: Partial<ConversationContext> } | undefined)?.context;
@@ -241,6 +240,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       outbound: input.delivery === 'reply' ? outbound.map((a) => ({ text: a.text, activity: stamp(a) })) : [],
       records,
       ...(processedKey && input.delivery === 'reply' ? { processed: { key: processedKey, replies: outbound } } : {}),
+      mayHaveOptedOut: optedOut || (turn.context.borrower?.id ?? null) !== (stored?.borrowerId ?? null),
     });
     logger.info({ conversationId, intent: recognized?.intent, events: events.map((e) => e.type), state: (turn.snapshot as { value?: unknown }).value, replies: outbound.length }, 'turn');
 

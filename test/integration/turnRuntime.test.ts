@@ -44,10 +44,10 @@ test('two servers on one database: turns of one conversation from both are all a
 test('a commit on a stale version is refused and writes nothing', async () => {
   const store = createConversationStore(database.sql);
   await say(bot.url, 'stale', '你好');
-  const loaded = await store.load('test:stale');
+  const { stored: loaded } = await store.start('test:stale', undefined);
   const commit = {
     conversationId: 'test:stale', channelId: 'test', locale: 'zh-CN', reference: {}, snapshot: loaded!.snapshot, flowVersion: 'x', borrowerId: null,
-    expectedVersion: loaded!.version, now: new Date(), inbound: null, outbound: [{ text: 'a', activity: {} }], records: [],
+    expectedVersion: loaded!.version, now: new Date(), inbound: null, outbound: [{ text: 'a', activity: {} }], records: [], mayHaveOptedOut: false,
   };
   await store.commitTurn(commit);
   const before = await database.prisma.message.count({ where: { conversationId: 'test:stale' } });

@@ -41,6 +41,7 @@ function commit(fields: Partial<TurnCommit> = {}): TurnCommit {
     outbound: [{ text: '您好', activity: { type: 'message', text: '您好' } }],
     records: [],
     processed: { key: 'test:sql:a1', replies: [{ type: 'message', text: '您好' }] },
+    mayHaveOptedOut: false,
     ...fields,
   };
 }
@@ -95,15 +96,17 @@ test('every row a turn writes reads back through Prisma as written', async () =>
   expect(await p.conversation.count({ where: { id: 'test:sql', lastActivityAt: { gte: NOW, lte: NOW } } })).toBe(1);
   expect(await p.identityLock.count({ where: { until: { gt: new Date(new Date(UNTIL).getTime() - 1) } } })).toBe(1);
 
-  // The store reads back what it wrote; the next turn opts the borrower back in and notes the outcomes.
-  const stored = await store.load('test:sql');
-  expect(stored).toMatchObject({ version: 1, borrowerId: 'B1', lastActivityAt: NOW, reference: { user: { id: 'u1' } } });
+  // The store reads back what it wrote, with the opt-out; the next turn opts the borrower back in and notes the outcomes.
+  const start = await store.start('test:sql', 'test:sql:a1');
+  expect(start).toMatchObject({ optedOut: true, earlier: [{ type: 'message', text: '您好' }], stored: { version: 1, borrowerId: 'B1', lastActivityAt: NOW, reference: { user: { id: 'u1' } } } });
+  expect(await store.start('test:new', undefined)).toEqual({ stored: null, optedOut: false });
   const later = new Date(NOW.getTime() + 60_000);
-  await store.commitTurn(commit({ expectedVersion: 1, now: later, processed: { key: 'test:sql:a2', replies: [] }, inbound: { text: 'hi', activity: {} }, records: [{ kind: 'outcomesNotified', ids: ['PP-TESTSQL1', 'CP-TESTSQL1'] }] }));
+  const next = { expectedVersion: 1, now: later, processed: { key: 'test:sql:a2', replies: [] }, inbound: { text: 'hi', activity: {} } };
+  await store.commitTurn(commit({ ...next, records: [{ kind: 'outcomesNotified', ids: ['PP-TESTSQL1', 'CP-TESTSQL1'] }], mayHaveOptedOut: start.optedOut }));
   expect(await p.contactPreference.count({ where: { optedOut: true } })).toBe(0);
+  expect(await store.start('test:sql', undefined)).toMatchObject({ optedOut: false });
   expect(await p.proof.findUniqueOrThrow({ where: { id: 'PP-TESTSQL1' } })).toMatchObject({ outcomeNotifiedAt: later });
   expect(await p.complaint.findUniqueOrThrow({ where: { id: 'CP-TESTSQL1' } })).toMatchObject({ outcomeNotifiedAt: later });
-  expect(await store.processedReplies('test:sql:a1')).toEqual([{ type: 'message', text: '您好' }]);
   expect(await store.openHandoff('test:sql')).toBe(handoffIds[0]);
   expect((await store.activitiesAfter('test:sql', 0)).map((a) => a.activity)).toEqual([
     { type: 'message', text: '你好' },

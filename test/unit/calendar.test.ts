@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { agentsWorking, type AgentHours } from '../../machines/domain/agentHours';
+import { agentsWorking } from '../../machines/domain/agentHours';
 import { addDays, addMonthsClamped, daysBetween, isLocalDate, localDateOf, localPartsOf } from '../../machines/domain/calendar';
 import { extractDates } from '../../machines/recognition/entities/dates';
 
@@ -147,24 +147,22 @@ describe('wall clock in a time zone matches luxon', () => {
     );
   });
 
-  test('agentsWorking gives what it gave with luxon', () => {
-    const withLuxon = (now: Date, timeZone: string, hours: AgentHours): boolean => {
-      const local = DateTime.fromJSDate(now, { zone: timeZone });
-      if (!hours.days.includes(local.weekday)) return false;
-      const minutes = local.hour * 60 + local.minute;
-      const at = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-      const start = at(hours.start);
-      const end = at(hours.end);
-      return start <= end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
-    };
-    const hhmm = fc.record({ h: fc.integer({ min: 0, max: 23 }), m: fc.constantFrom(0, 15, 30, 59) }).map(({ h, m }) => `${pad(h, 2)}:${pad(m, 2)}`);
-    const hours = fc.record({ start: hhmm, end: hhmm, days: fc.uniqueArray(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 7 }) });
-    fc.assert(
-      fc.property(instant, zone, hours, (now, tz, h) => {
-        expect(agentsWorking(now, tz, h)).toBe(withLuxon(now, tz, h));
-      }),
-      { numRuns: 5000 },
-    );
+  test('agents work on their days, from the start up to (not including) the end, in the lender\'s zone; a shift may pass midnight', () => {
+    // 2026-11-23 is a Monday; 01:00Z is 09:00 in Shanghai.
+    const at = (iso: string) => new Date(iso);
+    const weekdays = { start: '09:00', end: '18:00', days: [1, 2, 3, 4, 5] };
+    expect(agentsWorking(at('2026-11-23T01:00:00Z'), 'Asia/Shanghai', weekdays)).toBe(true);
+    expect(agentsWorking(at('2026-11-23T00:59:00Z'), 'Asia/Shanghai', weekdays)).toBe(false);
+    expect(agentsWorking(at('2026-11-23T09:59:00Z'), 'Asia/Shanghai', weekdays)).toBe(true);
+    expect(agentsWorking(at('2026-11-23T10:00:00Z'), 'Asia/Shanghai', weekdays)).toBe(false);
+    // Sunday 2026-11-22, 10:00 local.
+    expect(agentsWorking(at('2026-11-22T02:00:00Z'), 'Asia/Shanghai', weekdays)).toBe(false);
+    // Monday 10:00 local in New York is 15:00Z (EST, UTC−5).
+    expect(agentsWorking(at('2026-11-23T15:00:00Z'), 'America/New_York', { start: '10:00', end: '10:01', days: [1] })).toBe(true);
+    const night = { start: '20:00', end: '02:00', days: [1, 2, 3, 4, 5, 6, 7] };
+    expect(agentsWorking(at('2026-11-23T17:30:00Z'), 'Asia/Shanghai', night)).toBe(true); // 01:30
+    expect(agentsWorking(at('2026-11-23T18:00:00Z'), 'Asia/Shanghai', night)).toBe(false); // 02:00
+    expect(agentsWorking(at('2026-11-23T11:59:00Z'), 'Asia/Shanghai', night)).toBe(false); // 19:59
   });
 
   test('a time zone that does not exist, or an invalid instant, is an error', () => {
