@@ -8,7 +8,7 @@
  * Prisma still owns the schema, the migrations and every other query.
  *
  * Statements are written once for both databases: `?` placeholders (numbered `$n` here for
- * PostgreSQL) and double-quoted identifiers. Values are stored exactly as Prisma stores them, so
+ * PostgreSQL, so a `?` never appears inside a literal) and double-quoted identifiers. Values are stored exactly as Prisma stores them, so
  * Prisma reads these rows back unchanged (test/integration/turnSql.test.ts): on SQLite a DateTime
  * is ISO text with "+00:00" and a Boolean 0/1; on PostgreSQL a DateTime is a UTC `timestamp(3)`.
  */
@@ -136,6 +136,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
         client.release(broken);
       }
     },
+    // The pool is Prisma's too: db/client.ts ends it after Prisma disconnects.
     close: async () => {},
   };
 }
