@@ -720,17 +720,6 @@ async function writeBatch(
 
 // ---------------------------------------------------------------------------------------------
 
-/**
- * After an import the query planner's statistics are refreshed, so turns keep using the indexes
- * at once. Without it PostgreSQL planned the loans-with-installments join on the empty tables'
- * statistics and scanned all 1,000,000 installments a turn (250 ms) until autovacuum caught up.
- */
-async function refreshStatistics(db: Db): Promise<void> {
-  if (providerOf(db) === 'postgresql') await db.$executeRawUnsafe('ANALYZE "Borrower", "Loan", "Installment"');
-  // 0x10002: every table, not only those this connection has queried.
-  else await db.$executeRawUnsafe('PRAGMA optimize=0x10002');
-}
-
 /** Thrown inside the transaction to roll it back once the file has a problem. */
 class RollBack extends Error {}
 
@@ -763,7 +752,6 @@ async function importPortfolio(db: Db, open: () => Readable, options: ImportOpti
       await scan.run(records, db, null);
       return { ok: false, errors: scan.problems.list(), errorCount: scan.problems.count };
     }
-    if (written.touched > 0) await refreshStatistics(db);
     const { rows, borrowers, loans } = scan;
     const updated = written.touched - written.created;
     const counts: ImportCounts = { rows, borrowers, loans, installments: rows, created: written.created, updated };

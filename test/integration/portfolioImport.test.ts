@@ -109,15 +109,6 @@ describe.each(kinds)('portfolio import on %s', (kind) => {
     ]);
   });
 
-  it('refreshes the query planner\'s statistics after an import, so turns keep using the indexes', async () => {
-    expect((await importPortfolioText(db.prisma, csv(BASE), OPTIONS)).ok).toBe(true);
-    const analyzed =
-      kind === 'postgres'
-        ? await db.sql.all<{ relname: string }>('SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN (\'Borrower\', \'Loan\', \'Installment\') ORDER BY relname')
-        : await db.sql.all<{ relname: string }>('SELECT DISTINCT tbl AS relname FROM sqlite_stat1 WHERE tbl IN (\'Borrower\', \'Loan\', \'Installment\') ORDER BY tbl');
-    expect(analyzed.map((r) => r.relname)).toEqual(['Borrower', 'Installment', 'Loan']);
-  });
-
   it('imports the contract example file', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'portfolio-')), 'example.csv');
     fs.writeFileSync(file, EXAMPLE);
