@@ -61,7 +61,6 @@ export class ConcurrentTurnError extends Error {
   }
 }
 
-
 interface ConversationRow {
   id: string | null;
   channelId: string;
@@ -79,7 +78,10 @@ interface ConversationRow {
 /** Reads and writes a conversation's turns with plain SQL (see ./sql for why not Prisma here). */
 export function createConversationStore(sql: SqlDatabase) {
   return {
-    /** One read for the start of a turn (a round trip less on PostgreSQL than three). */
+    /**
+     * One read for the start of a turn (on PostgreSQL one round trip instead of three); the
+     * opt-out is looked up under contactKeys' two keys, the borrower's from the stored row.
+     */
     async start(conversationId: string, processedKey: string | undefined): Promise<TurnStart> {
       const [row] = await sql.all<ConversationRow>(
         'SELECT c."id", c."channelId", c."reference", c."snapshot", c."flowVersion", c."version", c."locale", c."borrowerId", c."lastActivityAt", ' +
