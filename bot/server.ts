@@ -1,15 +1,9 @@
 import path from 'node:path';
-import {
-  CallerIdConstants,
-  CloudAdapter,
-  ConfigurationBotFrameworkAuthentication,
-  ConfigurationServiceClientCredentialFactory,
-  type Activity,
-  type TurnContext,
-} from 'botbuilder';
+import type { Activity } from 'botbuilder';
 import restify from 'restify';
 import type { Database } from '../db/client';
 import type { Config } from './config';
+import type { BotAdapter, BotAuthentication } from './adapter';
 import { describeActivityProblems, inboundActivitySchema } from './activitySchema';
 import { createBorrowerBot } from './borrowerBot';
 import type { Clock } from './clock';
@@ -35,7 +29,7 @@ export interface ServerDeps {
   database: Database;
   pipeline: TurnPipeline;
   store: ConversationStore;
-  adapter: CloudAdapter;
+  adapter: BotAdapter;
   botAuth: BotAuthentication;
   hub: HandoffHub;
   auth: StaffAuth;
@@ -59,66 +53,6 @@ const STUDIO_ROUTE = /^\/api\/studio\//;
 /** Routes that carry activities, possibly with a proof file inline: the bot's, Direct Line's, and
  *  the Direct Line channel stand-in that acknowledges the bot's own replies (transcripts included). */
 const ACTIVITY_ROUTE = /^\/(api\/messages|v3\/directline\/conversations\/[^/]+\/activities|v3\/directline\/v3\/.*)$/;
-
-// Bot Framework's own endpoints, filled in when a deployment overrides only some of them (any
-// override switches botbuilder to taking every endpoint from the configuration).
-const BOT_FRAMEWORK_DEFAULTS = {
-  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
-  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
-  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
-  ToBotFromChannelOpenIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
-  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
-  OAuthUrl: 'https://api.botframework.com',
-  CallerId: CallerIdConstants.PublicAzureChannel,
-  ValidateAuthority: true,
-};
-
-export type BotAuthentication = ConfigurationBotFrameworkAuthentication;
-
-/**
- * Bot Framework authentication: anonymous when no app id is configured (local use), JWT
- * validation of every inbound request once MicrosoftAppId is set, against the OpenID metadata
- * and issuer configured (Azure Bot Service's by default).
- * `/api/messages` authenticates before it counts the request against its conversation's rate
- * limit (so nobody can use up another's conversation without a valid token); the adapter then
- * gets that same result for the same activity instead of validating the token a second time.
- */
-export function createBotAuthentication(config: Config): BotAuthentication {
-  const { appId, password, type, tenantId, openIdMetadataUrl, tokenIssuer } = config.microsoftApp;
-  const credentials = new ConfigurationServiceClientCredentialFactory({
-    MicrosoftAppId: appId ?? '',
-    MicrosoftAppPassword: password ?? '',
-    MicrosoftAppType: type ?? (appId ? 'MultiTenant' : ''),
-    MicrosoftAppTenantId: tenantId ?? '',
-  });
-  const endpoints =
-    openIdMetadataUrl || tokenIssuer
-      ? {
-          ...BOT_FRAMEWORK_DEFAULTS,
-          ...(openIdMetadataUrl ? { ToBotFromChannelOpenIdMetadataUrl: openIdMetadataUrl } : {}),
-          ...(tokenIssuer ? { ToBotFromChannelTokenIssuer: tokenIssuer } : {}),
-        }
-      : {};
-  const auth = new ConfigurationBotFrameworkAuthentication(endpoints, credentials);
-  const authenticate = auth.authenticateRequest.bind(auth);
-  const results = new WeakMap<Activity, ReturnType<typeof authenticate>>();
-  auth.authenticateRequest = (activity, authHeader) => {
-    let result = results.get(activity);
-    if (!result) results.set(activity, (result = authenticate(activity, authHeader)));
-    return result;
-  };
-  return auth;
-}
-
-export function createAdapter(botAuth: BotAuthentication, logger: Logger): CloudAdapter {
-  const adapter = new CloudAdapter(botAuth);
-  adapter.onTurnError = async (context: TurnContext, error: Error) => {
-    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'turn failed');
-    const zh = (context.activity.locale ?? 'zh').toLowerCase().startsWith('zh');
-    await context.sendActivity(zh ? '抱歉，系统暂时出了点问题，请稍后再发一次。' : 'Sorry, something went wrong on our side. Please send your message again in a moment.');
-  };
-  return adapter;
-}
 
 /** Runs restify handlers (a plugin's chain) one after another, as restify itself would. */
 function runChain(handlers: restify.RequestHandler[], req: restify.Request, res: restify.Response, next: restify.Next): void {
@@ -184,9 +118,10 @@ export function createServer(deps: ServerDeps): restify.Server {
       return;
     }
     // The bot processes the activity as checked (and cleaned), not as sent.
-    req.body = parsed.data;
+    const activity = parsed.data as unknown as Activity;
+    let authenticated;
     try {
-      await botAuth.authenticateRequest(req.body as Activity, req.headers.authorization ?? '');
+      authenticated = await botAuth.authenticateRequest(activity, req.headers.authorization ?? '');
     } catch (e) {
       // Bad signature, expiry, audience, issuer, service URL: the token is refused, whatever the cause.
       const reason = e instanceof Error ? e.message : String(e);
@@ -201,7 +136,17 @@ export function createServer(deps: ServerDeps): restify.Server {
       return;
     }
     if (!withinLimits(res, [[limits.conversation, `conversation:${parsed.data.channelId}:${parsed.data.conversation.id}`]])) return;
-    await adapter.process(req as never, res as never, bot);
+    let answer;
+    try {
+      answer = await adapter.turn(authenticated, activity, bot);
+    } catch (e) {
+      // Only when the turn's own error handler failed too (it already answers the borrower).
+      logger.error({ err: e, conversationId: parsed.data.conversation.id }, 'turn failed and could not say so');
+      res.json(500, { error: 'internal', message: 'the turn failed' });
+      return;
+    }
+    if (answer?.body === undefined) res.send(answer?.status ?? 200);
+    else res.json(answer.status, answer.body);
   });
 
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {

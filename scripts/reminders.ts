@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../bot/config';
 import { createClock } from '../bot/clock';
 import { createLogger } from '../bot/logger';
 import { createProactiveSender } from '../bot/proactive';
-import { createAdapter, createBotAuthentication } from '../bot/server';
+import { createAdapter, createBotAuthentication } from '../bot/adapter';
 import { openDatabase, type Db } from '../db/client';
 import { migrateDatabase } from '../db/migrator';
 import { createReminderScheduler, type ReminderPass } from '../db/reminderScheduler';
