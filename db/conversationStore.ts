@@ -258,7 +258,11 @@ async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<strin
       for (const p of q.schedule) {
         await tx.run('INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES (?, ?, ?, ?)', [q.reference, p.number, p.dueDate, toFen(money(p.amount))]);
       }
-      await audit(tx, c, 'agreement.confirmed', r.borrowerId, { reference: q.reference, kind: q.kind, amount: q.amount });
+      // Only what the quote showed, and only while still active (it may have been replaced meanwhile).
+      if (q.replaces?.length) {
+        await tx.run(`UPDATE "Agreement" SET "status" = 'replaced' WHERE "borrowerId" = ? AND "status" = 'active' AND "id" IN (${placeholders(q.replaces.length)})`, [r.borrowerId, ...q.replaces]);
+      }
+      await audit(tx, c, 'agreement.confirmed', r.borrowerId, { reference: q.reference, kind: q.kind, amount: q.amount, ...(q.replaces?.length ? { replaces: q.replaces } : {}) });
       return;
     }
     case 'handoff': {

@@ -135,10 +135,25 @@ function newReference(prefix: string): string {
 }
 
 /**
- * The exact plan for one request, or what is missing or not allowed. Read-only: the agreement is
- * written by the turn that records the borrower's confirmation.
+ * The exact plan for one request, or what is missing or not allowed, with the active
+ * arrangements it would replace. Read-only: the agreement (and the replacing) is written by the
+ * turn that records the borrower's confirmation.
  */
 export async function quotePlan(deps: PlanDeps, input: PlanQuoteInput): Promise<PlanQuoteResult> {
+  const result = await quoteRequest(deps, input);
+  if (result.status !== 'quote') return result;
+  const replaces = await activeArrangementsOn(deps.sql, input.borrowerId, result.quote.loanIds);
+  return replaces.length ? { status: 'quote', quote: { ...result.quote, replaces } } : result;
+}
+
+/** The borrower's active arrangements that cover any of these loans, oldest first. */
+async function activeArrangementsOn(sql: Sql, borrowerId: string, loanIds: readonly string[]): Promise<string[]> {
+  const active = await sql.all<{ id: string; loanIds: string }>('SELECT "id", "loanIds" FROM "Agreement" WHERE "borrowerId" = ? AND "status" = \'active\' ORDER BY "confirmedAt", "id"', [borrowerId]);
+  const loans = new Set(loanIds);
+  return active.filter((a) => (JSON.parse(a.loanIds) as string[]).some((id) => loans.has(id))).map((a) => a.id);
+}
+
+async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<PlanQuoteResult> {
   const { today, loans, due, rules } = await position(deps, input);
   const { request } = input;
   if (beyondSelfService(due, rules)) return { status: 'beyondSelfService', maxDays: rules.selfServiceMaxDaysOverdue };

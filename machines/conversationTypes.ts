@@ -312,6 +312,9 @@ export interface PlanQuote {
   newDate?: string;
   waiver?: string;
   currentTotal: string;
+  /** The borrower's active arrangements on the same loans: shown with the quote, and no longer
+   *  active once it is confirmed (a borrower keeps one arrangement per debt, not a pile of them). */
+  replaces?: string[];
 }
 
 export type PlanQuoteResult =

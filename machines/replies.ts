@@ -135,6 +135,7 @@ export function quoteReply(q: PlanQuote): Reply {
     const params = { reference, amount, currentTotal: formatAmount(q.currentTotal), newDate: q.newDate ?? '', waiver: formatAmount(q.waiver ?? '0') };
     parts.push({ key: `plan.summary.${q.kind}`, params });
   }
+  for (const replaced of q.replaces ?? []) parts.push({ key: 'plan.replaces', params: { reference: replaced } });
   parts.push({ key: 'plan.confirmQuestion' });
   return reply(parts, ['yes', 'no']);
 }

@@ -9,10 +9,10 @@ import { startChannel, type Channel, type ChannelPost } from '../support/agentHu
  * must still get its own replies.
  */
 let bot: TestBot;
-let channels: Channel[];
+let channels: [Channel, Channel];
 
 beforeAll(async () => {
-  channels = await Promise.all([startChannel(), startChannel()]);
+  channels = [await startChannel(), await startChannel()];
   bot = await startTestBot();
 });
 

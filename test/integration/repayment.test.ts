@@ -200,6 +200,30 @@ describe('repayment options', () => {
     expect([stored.kind, stored.amountFen]).toEqual(['promise', 50000]);
   });
 
+  test.each([
+    ['zh', 'D09', 'zh-CN', '我11月28日前能还500', '我想分3期', '确认', '查看欠款', /将替换您正在执行的安排（编号 (AG-[A-Z0-9]{8})）/],
+    ['en', 'D10', 'en-US', 'I can pay 500 by Nov 28', '3 installments please', 'Confirm', 'How much do I owe', /replaces your current arrangement \(ref\. (AG-[A-Z0-9]{8})\)/],
+  ])('%s: a new arrangement on the same loans says it replaces the active one, and does once confirmed', async (_l, id, locale, promise, plan, confirm, summary, replacing) => {
+    const { talk } = await verified(id, locale);
+    await talk(promise);
+    const first = /AG-[A-Z0-9]{8}/.exec((await talk(confirm)).text)?.[0];
+    expect(first).toBeDefined();
+    const quote = await talk(plan);
+    expect(replacing.exec(quote.text)?.[1]).toBe(first);
+    // Shown, not yet done: until the borrower confirms, the first one stands.
+    expect((await database.prisma.agreement.findUniqueOrThrow({ where: { id: first! } })).status).toBe('active');
+    const second = /AG-[A-Z0-9]{8}/.exec((await talk(confirm)).text)?.[0];
+    expect(second).toBeDefined();
+    const rows = await database.prisma.agreement.findMany({ where: { borrowerId: id }, orderBy: { confirmedAt: 'asc' } });
+    expect(rows.map((a) => [a.id, a.kind, a.status])).toEqual([[first, 'promise', 'replaced'], [second, 'installments', 'active']]);
+    const audit = await database.prisma.auditLog.findFirstOrThrow({ where: { action: 'agreement.confirmed', borrowerId: id }, orderBy: { id: 'desc' } });
+    expect(JSON.parse(audit.details)).toMatchObject({ reference: second, replaces: [first] });
+    // The summary shows the arrangement in force only; reminders follow active arrangements only.
+    const now = await talk(summary);
+    expect(now.text).toContain(second!);
+    expect(now.text).not.toContain(first!);
+  });
+
   test('zh: a promise beyond 7 days or above the amount due is refused', async () => {
     const { talk } = await verified('D07');
     const late = await talk('12月20日前还500');
