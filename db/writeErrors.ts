@@ -10,8 +10,12 @@ export const isUniqueViolation = (e: unknown): boolean => {
 };
 
 /**
- * A transaction lost to a concurrent one (P2034, or PostgreSQL's serialization failure or
- * deadlock as the driver reports it): retrying sees the winner's rows.
+ * A transaction lost to a concurrent one: retrying sees the winner's rows. Prisma reports it as
+ * P2034 from a statement, but as the adapter's own DriverAdapterError (kind
+ * TransactionWriteConflict) when PostgreSQL refuses the COMMIT; the drivers (./sql) give
+ * PostgreSQL's serialization failure (40001) or deadlock (40P01) codes.
  */
-export const isWriteConflict = (e: unknown): boolean =>
-  (e as { code?: unknown } | undefined)?.code === 'P2034' || /could not serialize|write conflict|deadlock/i.test(e instanceof Error ? e.message : '');
+export const isWriteConflict = (e: unknown): boolean => {
+  const { code, cause } = (e ?? {}) as { code?: unknown; cause?: { kind?: unknown } };
+  return code === 'P2034' || code === '40001' || code === '40P01' || cause?.kind === 'TransactionWriteConflict' || /could not serialize|deadlock/i.test(e instanceof Error ? e.message : '');
+};
