@@ -1,5 +1,5 @@
 /**
- * Preloaded into the server by the benchmark (`node --expose-gc -r ./bench/probe.cjs dist/bot/main.js`,
+ * Preloaded into the server by the benchmark (`node -r ./bench/probe.cjs dist/bot/launch.js`,
  * started with an IPC channel). Changes nothing in the bot; answers the benchmark's questions:
  *
  * - { type: 'memory' } → a full GC, then process.memoryUsage() (MiB) and the live handle count;
@@ -60,15 +60,25 @@ if (process.env.BENCH_COUNT_SQL === '1') {
 }
 
 const mib = (b) => Math.round((b / 2 ** 20) * 10) / 10;
+/**
+ * The collector, exposed when first asked for: started with --expose-gc, the server's V8 flags
+ * would differ from the build's and V8 would refuse the bundle's code cache (bot/bundleLoader.ts).
+ */
+let gc;
+function collect() {
+  if (!gc) {
+    require('node:v8').setFlagsFromString('--expose-gc');
+    gc = require('node:vm').runInNewContext('gc');
+  }
+  gc();
+  gc();
+}
 if (process.send) {
   process.on('message', (m) => {
     if (m?.type === 'memory') {
-      if (global.gc) {
-        global.gc();
-        global.gc();
-      }
+      collect();
       const u = process.memoryUsage();
-      process.send({ gc: Boolean(global.gc), rssMiB: mib(u.rss), heapUsedMiB: mib(u.heapUsed), heapTotalMiB: mib(u.heapTotal), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
+      process.send({ gc: true, rssMiB: mib(u.rss), heapUsedMiB: mib(u.heapUsed), heapTotalMiB: mib(u.heapTotal), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
     } else if (m?.type === 'sql') {
       process.send({ statements, byStatement: [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => [key, n, nanos.has(key) ? Number(nanos.get(key)) / 1e6 : null]) });
     } else if (m?.type === 'sql-reset') {

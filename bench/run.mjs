@@ -11,7 +11,7 @@
  *            memory,portfolio,profile  --rows N (portfolio installments, default 1000000)
  *            --memory 1000,10000,100000 (conversation counts)  --no-build
  *
- * What runs: `npm run -s build`; the real server as production runs it (`node dist/bot/main.js`,
+ * What runs: `npm run -s build`; the real server as production runs it (`node dist/bot/launch.js`,
  * SEED_DEMO=true, APP_NOW=2026-11-22T10:00:00+08:00, LOG_LEVEL=warn, rate limits off: all the
  * load comes from one address) and a bare echo bot on the same restify + CloudAdapter stack
  * (bench/echoBot.mjs); the load comes from bench/driver.mjs, a separate process, over keep-alive
@@ -127,9 +127,13 @@ function serverEnv(databaseUrl, dir) {
   };
 }
 
-/** The real server, production build; `node` flags before the script (profiling, GC for probes). */
-function startBot(databaseUrl, dir, { nodeFlags = [], probe = false } = {}) {
-  const args = [...nodeFlags, ...(probe ? ['--expose-gc', '-r', path.join(root, 'bench/probe.cjs')] : []), path.join(root, 'dist/bot/main.js')];
+/**
+ * The real server, production build (`npm start`'s bundle, or `modules`: the same code as tsc
+ * emitted it, one file per module, so that a profile can say which module and package the time
+ * went to); `node` flags before the script (profiling).
+ */
+function startBot(databaseUrl, dir, { nodeFlags = [], probe = false, modules = false } = {}) {
+  const args = [...nodeFlags, ...(probe ? ['-r', path.join(root, 'bench/probe.cjs')] : []), path.join(root, modules ? 'dist/bot/main.js' : 'dist/bot/launch.js')];
   return start('server', args, { ...serverEnv(databaseUrl, dir), BENCH_COUNT_SQL: probe ? '1' : '0' }, { ipc: probe });
 }
 
@@ -343,7 +347,7 @@ function peakRssOf(pid) {
 
 async function profile(db, dir) {
   const profDir = tempDir('bench-cpuprofile-');
-  const bot = await startBot(db.url, dir, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], probe: true });
+  const bot = await startBot(db.url, dir, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], probe: true, modules: true });
   await drive(bot, { concurrency: 10, durationMs: Math.min(2000, cfg.profileMs), script: 'full' }); // warm-up
   await sqlCounts(bot, 'sql-reset');
   const fromUs = Number(process.hrtime.bigint() / 1000n);

@@ -104,7 +104,7 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
 export async function startBot(config: Config, logger: Logger, options: { clock?: Clock; /** Between reminder passes; 0 = only runReminders(). */ reminderEveryMs?: number } = {}): Promise<RunningBot> {
   // The shipped files must pass their checks (a DialogsError stops the start); studio versions are laid over them.
   const shipped = readDialogFiles();
-  const dialogs = parseDialogs(shipped);
+  const shippedDialogs = parseDialogs(shipped);
   const clock = options.clock ?? createClock(config.appNow);
   const { applied } = await migrateDatabase(config.databaseUrl, (msg) => logger.debug(msg));
   if (applied.length) logger.info({ applied }, 'database migrated');
@@ -123,6 +123,7 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
     const dialogsSource = createDialogsRuntimeSource({
       db: database.prisma,
       shipped,
+      shippedDialogs,
       build: createRuntimeBuilder((d) => provideMachine(database, d, config, files, identityKey), recognizers),
       logger,
     });

@@ -73,6 +73,8 @@ export interface DialogsRuntimeSource {
 export interface DialogsRuntimeSourceDeps {
   db: Db;
   shipped: DialogFiles;
+  /** The shipped files parsed and checked (startBot does it before it touches the database). */
+  shippedDialogs: Dialogs;
   build: (dialogs: Dialogs, versionId: number | null) => DialogsRuntime;
   logger: Logger;
   /** How stale a runtime may be: several instances pick up a publish within this long. */
@@ -89,11 +91,10 @@ export interface DialogsRuntimeSourceDeps {
  * runs on dialogs that fail their checks. A failing database check keeps the runtime it has.
  */
 export function createDialogsRuntimeSource(deps: DialogsRuntimeSourceDeps): DialogsRuntimeSource {
-  const { db, shipped, build, logger } = deps;
+  const { db, shipped, shippedDialogs, build, logger } = deps;
   const checkEveryMs = deps.checkEveryMs ?? 1000;
   const now = deps.now ?? (() => performance.now());
-  // The shipped files must pass: startBot refuses to start otherwise (DialogsError).
-  const shippedRuntime = build(parseDialogs(shipped), null);
+  const shippedRuntime = build(shippedDialogs, null);
   let cached: { id: number | null; runtime: DialogsRuntime } = { id: null, runtime: shippedRuntime };
   let checkedAt = -Infinity;
   let checking: Promise<DialogsRuntime> | undefined;

@@ -4,7 +4,7 @@ import { startBot } from './app';
 import { createLogger } from './logger';
 
 /** `npm start`: one schema parses the environment; anything wrong stops here with the reason. */
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -54,4 +54,5 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-void main();
+// `node dist/bot/main.js` starts it; in the bundle, bot/launch.ts does.
+if (require.main === module) void main();

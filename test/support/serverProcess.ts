@@ -1,5 +1,5 @@
 /**
- * The bot as a real process (`node dist/bot/main.js`, what `npm start` runs), for tests that need
+ * The bot as a real process (`node dist/bot/launch.js`, what `npm start` runs), for tests that need
  * several instances, a SIGKILL or a SIGTERM. Loopback only, on a free port picked here (main does
  * not report an ephemeral one).
  */
@@ -92,11 +92,11 @@ export interface ServerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts `node dist/bot/main.js` (call ensureBuilt first) and resolves once /healthz answers 200. */
+/** Starts `node dist/bot/launch.js` (call ensureBuilt first) and resolves once /healthz answers 200. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
   const log = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bot/main.js')], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bot/launch.js')], {
     cwd: ROOT,
     stdio: ['ignore', log, 'pipe'],
     env: {

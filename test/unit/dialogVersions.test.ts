@@ -6,6 +6,7 @@ import { createLogger } from '../../bot/logger';
 
 /** Versions of the studio-editable files: what may be edited, how versions combine with the shipped files, what changed. */
 const shipped = readDialogFiles();
+const shippedDialogs = parseDialogs(shipped);
 
 test('only copy, policy, lender, escalation rules and flows are editable', () => {
   expect(['copy/zh-CN.json', 'policy/products.json', 'lender.json', 'escalation/rules.json', 'flows/conversation.json'].every(isEditablePath)).toBe(true);
@@ -81,7 +82,7 @@ describe('the runtime source', () => {
     const versions: Array<{ id: number; files: Record<string, unknown> }> = [];
     const { db, calls } = fakeDb(versions);
     let now = 0;
-    const source = createDialogsRuntimeSource({ db, shipped, build, logger, checkEveryMs: 1000, now: () => now });
+    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, checkEveryMs: 1000, now: () => now });
     expect((await source.current()).versionId).toBeNull();
     await Promise.all([source.current(), source.current(), source.current()]);
     expect(calls.latest).toBe(1);
@@ -98,7 +99,7 @@ describe('the runtime source', () => {
 
   test('a published version that no longer passes against the deployed files falls back to the shipped dialogs', async () => {
     const { db } = fakeDb([{ id: 3, files: withWelcome('问候 {nosuchvalue}') }]);
-    const source = createDialogsRuntimeSource({ db, shipped, build, logger, now: () => 0 });
+    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, now: () => 0 });
     const runtime = await source.current();
     expect(runtime.versionId).toBeNull();
     expect(welcome(runtime)).toBe((shipped['copy/zh-CN.json'] as Record<string, string>)['conversation.welcome']);
@@ -107,7 +108,7 @@ describe('the runtime source', () => {
   test('a database that cannot be reached keeps the runtime it has', async () => {
     const { db } = fakeDb([{ id: 1, files: withWelcome('第一版 {lender}') }]);
     let now = 0;
-    const source = createDialogsRuntimeSource({ db, shipped, build, logger, now: () => now });
+    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, now: () => now });
     expect((await source.current()).versionId).toBe(1);
     (db.dialogsVersion as unknown as { findFirst: () => Promise<never> }).findFirst = async () => {
       throw new Error('connection refused');
