@@ -3,7 +3,7 @@ import { LOCALES, type CopyFile, type Locale } from '../dialogs/schemas';
 import type { ContactPolicy } from '../machines/domain/contactRules';
 import type { Db } from './client';
 import {
-  alreadyPaid,
+  paymentFacts,
   contactFacts,
   countedSends,
   type ContactFacts,
@@ -171,8 +171,9 @@ export function createReminderScheduler(deps: ReminderSchedulerDeps) {
   async function settle(r: Claimed, pass: ReminderPass): Promise<void> {
     const now = clock();
     const { copy, contact } = await deps.dialogs();
-    // Checked at every attempt: a reminder held overnight is dropped if the borrower paid meanwhile.
-    const facts = { ...(await contactFacts(db, r.borrowerId, now, r.id)), alreadyPaid: await alreadyPaid(db, r.kind, r.subject, timeZone) };
+    // Checked at every attempt: a reminder held overnight is dropped if the borrower paid, or made
+    // a new arrangement, meanwhile.
+    const facts = { ...(await contactFacts(db, r.borrowerId, now, r.id)), ...(await paymentFacts(db, r.kind, r.subject, timeZone)) };
     const conversationId = facts.conversationId;
     const where = conversationId ? { conversationId } : {};
     // Opt-out, a person on the conversation, no conversation, the quiet hours: these need no reservation.

@@ -43,7 +43,9 @@ export type ReminderDecision =
   /** A person is talking with the borrower (or is about to): the bot keeps out of it. */
   | { action: 'skip'; reason: 'withAgent' }
   /** The proofs of payment the borrower sent since agreeing already cover what is due by then. */
-  | { action: 'skip'; reason: 'alreadyPaid' };
+  | { action: 'skip'; reason: 'alreadyPaid' }
+  /** The agreement is no longer active: a later arrangement on the same loans replaced it. */
+  | { action: 'skip'; reason: 'agreementInactive' };
 
 export type ReminderPlan = ReminderCandidate & {
   /** The conversation it goes to (the borrower's most recent), if there is one. */
@@ -128,34 +130,39 @@ export interface ContactFacts {
   sentAt: Date[];
   /** Reminders another pass has decided to send and is sending now (reserved, not yet confirmed). */
   reservedAt: Date[];
-  /** A payment reminder whose amount the borrower's proofs of payment already cover (see alreadyPaid). */
+  /** A payment reminder whose amount the borrower's proofs of payment already cover (see paymentFacts). */
   alreadyPaid?: boolean;
+  /** A payment reminder whose agreement is no longer active (see paymentFacts). */
+  agreementInactive?: boolean;
 }
 
 /** Kinds about a payment of an agreement; their subject is `<agreement id> #<number>`. */
 const PAYMENT_KINDS: readonly string[] = ['installmentUpcoming', 'promiseDue', 'installmentMissed'];
 
 /**
- * Whether a payment reminder is moot: the proofs of payment the borrower sent (pending review or
- * verified, paid on or after the day they agreed) add up to at least what the agreement asks by
- * this payment. Reminding someone who has just paid, or telling them they missed a payment they
- * made, is what borrowers complain about most; a rejected proof does not count.
+ * Whether a payment reminder is moot, read when it is about to go (a reminder held overnight is
+ * checked again): its agreement is no longer active (a later arrangement replaced it), or the
+ * proofs of payment the borrower sent (pending review or verified, paid on or after the day they
+ * agreed) add up to at least what the agreement asks by this payment. Reminding someone who has
+ * just paid, or telling them they missed a payment they made, is what borrowers complain about
+ * most; a rejected proof does not count.
  */
-export async function alreadyPaid(db: Db, kind: string, subject: string, timeZone: string): Promise<boolean> {
+export async function paymentFacts(db: Db, kind: string, subject: string, timeZone: string): Promise<Pick<ContactFacts, 'alreadyPaid' | 'agreementInactive'>> {
   const match = PAYMENT_KINDS.includes(kind) ? /^(\S+) #(\d+)$/.exec(subject) : null;
-  if (!match) return false;
+  if (!match) return {};
   const agreement = await db.agreement.findUnique({
     where: { id: match[1] },
-    select: { borrowerId: true, confirmedAt: true, payments: { select: { number: true, amountFen: true } } },
+    select: { borrowerId: true, status: true, confirmedAt: true, payments: { select: { number: true, amountFen: true } } },
   });
-  if (!agreement) return false;
+  if (!agreement) return {};
+  if (agreement.status !== 'active') return { agreementInactive: true };
   const number = Number(match[2]);
   const dueFen = agreement.payments.filter((p) => p.number <= number).reduce((sum, p) => sum + p.amountFen, 0);
   const paid = await db.proof.aggregate({
     where: { borrowerId: agreement.borrowerId, status: { in: ['pending_review', 'verified'] }, paidOn: { gte: localDateOf(agreement.confirmedAt, timeZone) } },
     _sum: { amountFen: true },
   });
-  return dueFen > 0 && (paid._sum.amountFen ?? 0) >= dueFen;
+  return { alreadyPaid: dueFen > 0 && (paid._sum.amountFen ?? 0) >= dueFen };
 }
 
 /**
@@ -210,6 +217,7 @@ export async function reminderConversation(db: Db, borrowerId: string): Promise<
  * their way); `alsoSent` are sends planned earlier in the same dry run.
  */
 export function decideReminder(facts: ContactFacts, opts: { now: Date; timeZone: string; policy: ContactPolicy; alsoSent?: readonly Date[]; ignoreReserved?: boolean }): ReminderDecision {
+  if (facts.agreementInactive) return { action: 'skip', reason: 'agreementInactive' };
   if (facts.alreadyPaid) return { action: 'skip', reason: 'alreadyPaid' };
   if (!facts.conversationId) return { action: 'skip', reason: 'noConversation' };
   // Opt-out first: it is the borrower's own wish and outranks everything else.
@@ -242,7 +250,7 @@ export async function planReminders(db: Db, opts: { now: Date; timeZone: string;
   const planned = new Map<string, Date[]>();
   const plans: ReminderPlan[] = [];
   for (const c of work) {
-    const facts = { ...(await contactFacts(db, c.borrowerId, now)), alreadyPaid: await alreadyPaid(db, c.kind, c.subject, timeZone) };
+    const facts = { ...(await contactFacts(db, c.borrowerId, now)), ...(await paymentFacts(db, c.kind, c.subject, timeZone)) };
     const alsoSent = planned.get(c.borrowerId) ?? [];
     const decision = decideReminder(facts, { now, timeZone, policy, alsoSent });
     if (decision.action === 'send') planned.set(c.borrowerId, [...alsoSent, now]);
@@ -265,6 +273,7 @@ export function describeDecision(d: ReminderDecision, timeZone: string): string 
       if (d.reason === 'noConversation') return 'skip: no conversation to send it to';
       if (d.reason === 'withAgent') return 'skip: the conversation is with a human agent';
       if (d.reason === 'alreadyPaid') return 'skip: the proofs of payment sent since agreeing already cover it';
+      if (d.reason === 'agreementInactive') return 'skip: the agreement is no longer active (a later arrangement replaced it)';
       return `skip: ${d.reason === 'dailyCap' ? 'daily' : '7-day'} cap reached (${d.sentInWindow} of ${d.limit}); next allowed ${localTime(d.nextAllowedAt, timeZone)}`;
   }
 }

@@ -471,4 +471,28 @@ describe('payments already made', () => {
       await channel.close();
     }
   });
+
+  test('a payment reminder held overnight is dropped when a new arrangement replaced its agreement meanwhile', async () => {
+    const bot = await startTestBot();
+    const channel = await startChannel();
+    const database = await openDatabase(bot.databaseUrl);
+    try {
+      await say(bot.url, 'D01', details('D01'), { serviceUrl: channel.url });
+      await agreement(database, 'AG-OLD00001', 'D01', 'installments', ['2026-11-25', '2026-12-25']);
+      moveTo(bot, '2026-11-22T22:30:00+08:00');
+      await bot.runReminders();
+      expect(await database.prisma.reminder.findMany({ where: { subject: 'AG-OLD00001 #1' }, select: { status: true, reason: true } })).toEqual([{ status: 'held', reason: 'quietHours' }]);
+      // Before the morning the borrower confirms a new plan on the same loans (repayment.test.ts).
+      await database.prisma.agreement.update({ where: { id: 'AG-OLD00001' }, data: { status: 'replaced' } });
+      moveTo(bot, '2026-11-23T08:00:00+08:00');
+      expect((await planReminders(database.prisma, { now: bot.now(), timeZone: TZ, policy: dialogs.contact })).find((p) => p.subject === 'AG-OLD00001 #1')?.decision).toEqual({ action: 'skip', reason: 'agreementInactive' });
+      await bot.runReminders();
+      expect(await database.prisma.reminder.findMany({ where: { subject: 'AG-OLD00001 #1' }, select: { status: true, reason: true } })).toEqual([{ status: 'skipped', reason: 'agreementInactive' }]);
+      expect(channel.postsTo('D01')).toEqual([]);
+    } finally {
+      await database.close();
+      await bot.stop();
+      await channel.close();
+    }
+  });
 });
