@@ -119,6 +119,8 @@ export function createServer(deps: ServerDeps): restify.Server {
     }
     // The bot processes the activity as checked (and cleaned), not as sent.
     const activity = parsed.data as unknown as Activity;
+    // Authenticated before the conversation's rate limit counts it (nobody can use up another's
+    // conversation without a valid token), once: the adapter is given this result.
     let authenticated;
     try {
       authenticated = await botAuth.authenticateRequest(activity, req.headers.authorization ?? '');
