@@ -51,6 +51,21 @@ function memo<T extends {}>(cache: LRUCache<string, Promise<T>>, key: string, ma
   return made;
 }
 
+/** botbuilder's factory for one app id, giving the kept client where there is one. */
+class KeptConnectorFactory extends ConnectorFactory {
+  constructor(
+    private readonly made: ConnectorFactory,
+    private readonly appId: string,
+    private readonly kept: LRUCache<string, Promise<ConnectorClient>>,
+  ) {
+    super();
+  }
+
+  create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+    return memo(this.kept, JSON.stringify([this.appId, serviceUrl, audience ?? null]), () => this.made.create(serviceUrl, audience));
+  }
+}
+
 /**
  * Bot Framework authentication that keeps the clients botbuilder builds for outbound calls.
  * botbuilder makes a new ConnectorClient and UserTokenClient, each with its own HTTP pipeline,
@@ -68,14 +83,7 @@ class BotAuthentication extends ConfigurationBotFrameworkAuthentication {
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    const appId = appIdOf(claimsIdentity);
-    const connectors = this.connectors;
-    const made = super.createConnectorFactory(claimsIdentity);
-    return new (class extends ConnectorFactory {
-      create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-        return memo(connectors, JSON.stringify([appId, serviceUrl, audience ?? null]), () => made.create(serviceUrl, audience));
-      }
-    })();
+    return new KeptConnectorFactory(super.createConnectorFactory(claimsIdentity), appIdOf(claimsIdentity), this.connectors);
   }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
