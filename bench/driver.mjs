@@ -35,6 +35,7 @@ let completed = 0;
 const kept = [];
 
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const measureFrom = t0 + warmupMs;
 const deadline = durationMs ? measureFrom + durationMs : Infinity;
 
@@ -104,6 +105,8 @@ const out = {
   errors,
   silent,
   errorSamples,
+  // The load generator's own CPU (user + system), for every turn it sent: it shares the machine.
+  cpuMsPerTurn: allTurns ? round(((({ user, system }) => user + system)(process.cpuUsage(cpu0)) / 1000) / allTurns) : null,
   ...(transcripts ? { transcripts: kept } : {}),
 };
 agent.destroy();

@@ -132,9 +132,11 @@ function serverEnv(databaseUrl, dir) {
  * emitted it, one file per module, so that a profile can say which module and package the time
  * went to); `node` flags before the script (profiling).
  */
-function startBot(databaseUrl, dir, { nodeFlags = [], probe = false, modules = false } = {}) {
+async function startBot(databaseUrl, dir, { nodeFlags = [], probe = false, modules = false } = {}) {
   const args = [...nodeFlags, ...(probe ? ['-r', path.join(root, 'bench/probe.cjs')] : []), path.join(root, modules ? 'dist/bot/main.js' : 'dist/bot/launch.js')];
-  return start('server', args, { ...serverEnv(databaseUrl, dir), BENCH_COUNT_SQL: probe ? '1' : '0' }, { ipc: probe });
+  const bot = await start('server', args, { ...serverEnv(databaseUrl, dir), BENCH_COUNT_SQL: probe ? '1' : '0' }, { ipc: probe });
+  bot.usesPostgres = databaseUrl.startsWith('postgres');
+  return bot;
 }
 
 function startEcho() {
@@ -151,16 +153,38 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds used so far by the PostgreSQL server on this machine: every process named
+ * `postgres` (backends, WAL writer, checkpointer …). It shares the two cores with the bot and the
+ * load generator, so its time per turn is part of what a turn costs here.
+ */
+function postgresCpuSeconds() {
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    total += cpuSeconds(pid) ?? 0;
+  }
+  return total;
+}
+
 let runSeq = 0;
-/** One driver run against `target`; adds the target's CPU time per turn. */
+/** One driver run against `target`; adds the CPU time per turn of the target (and of PostgreSQL when the target uses it). */
 async function drive(target, opts) {
   const cpu0 = cpuSeconds(target.child.pid);
+  const db0 = target.usesPostgres ? postgresCpuSeconds() : null;
   const r = await runNode([path.join(root, 'bench/driver.mjs'), JSON.stringify({ port: target.port, prefix: `r${process.pid}x${++runSeq}`, ...opts })], tracked);
   const cpu1 = cpuSeconds(target.child.pid);
+  const db1 = target.usesPostgres ? postgresCpuSeconds() : null;
   if (r.code !== 0) throw new Error(`driver failed (${r.code}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   // Every turn the server answered in this run (warm-up included), against the CPU it used meanwhile.
   if (cpu0 !== null && cpu1 !== null && out.allTurns) out.serverCpuMsPerTurn = round(((cpu1 - cpu0) * 1000) / out.allTurns, 2);
+  if (db0 !== null && db1 !== null && out.allTurns) out.databaseCpuMsPerTurn = round(((db1 - db0) * 1000) / out.allTurns, 2);
   return out;
 }
 
@@ -239,6 +263,8 @@ const pick = (r) => ({
   errors: r.errors,
   silentTurns: r.silent,
   serverCpuMsPerTurn: r.serverCpuMsPerTurn ?? null,
+  databaseCpuMsPerTurn: r.databaseCpuMsPerTurn ?? null,
+  driverCpuMsPerTurn: r.cpuMsPerTurn ?? null,
 });
 
 async function coldStart(db, dir) {
@@ -382,14 +408,14 @@ function table(result) {
   const out = [];
   if (result.throughput) {
     out.push('', `  full conversations (${cfg.measureMs / 1000} s a phase after ${cfg.warmupMs / 1000} s warm-up), ${result.database}:`);
-    out.push('  conc │ bot turns/s   p50    p95    p99 │ echo turns/s  p50    p95    p99 │ throughput  p99 ratio │ bot CPU ms/turn  echo');
+    out.push('  conc │ bot turns/s   p50    p95    p99 │ echo turns/s  p50    p95    p99 │ throughput  p99 ratio │ CPU ms/turn: bot    db  load │ echo  load');
     for (const r of result.throughput.rows) {
       const b = r.bot;
       const e = r.echo;
       out.push(
         `  ${String(r.concurrency).padStart(4)} │ ${fmt(b.turnsPerSec).padStart(12)} ${fmt(b.latencyMs.p50).padStart(6)} ${fmt(b.latencyMs.p95).padStart(6)} ${fmt(b.latencyMs.p99).padStart(6)} │` +
           ` ${fmt(e.turnsPerSec).padStart(12)} ${fmt(e.latencyMs.p50).padStart(5)} ${fmt(e.latencyMs.p95).padStart(6)} ${fmt(e.latencyMs.p99).padStart(6)} │` +
-          ` ${(r.ratio.throughput === null ? '—' : fmt(r.ratio.throughput * 100, 1) + '%').padStart(10)} ${(r.ratio.p99 === null ? '—' : fmt(r.ratio.p99, 1) + '×').padStart(10)} │ ${fmt(b.serverCpuMsPerTurn, 2).padStart(15)} ${fmt(e.serverCpuMsPerTurn, 2).padStart(5)}`,
+          ` ${(r.ratio.throughput === null ? '—' : fmt(r.ratio.throughput * 100, 1) + '%').padStart(10)} ${(r.ratio.p99 === null ? '—' : fmt(r.ratio.p99, 1) + '×').padStart(10)} │ ${fmt(b.serverCpuMsPerTurn, 2).padStart(16)} ${fmt(b.databaseCpuMsPerTurn, 2).padStart(5)} ${fmt(b.driverCpuMsPerTurn, 2).padStart(5)} │ ${fmt(e.serverCpuMsPerTurn, 2).padStart(4)} ${fmt(e.driverCpuMsPerTurn, 2).padStart(5)}`,
       );
     }
   }

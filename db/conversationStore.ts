@@ -4,7 +4,7 @@ import type { TurnRecord } from '../machines/conversationTypes';
 import { markOutcomesNotified, writeComplaintRecord, writeProofRecord } from './proofs';
 import { isUniqueViolation } from './writeErrors';
 import { auditByBot } from './botAudit';
-import { asDate, placeholders, type Sql, type SqlDatabase } from './sql';
+import { asDate, placeholders, type SqlDatabase, type Tx } from './sql';
 
 export interface StoredConversation {
   id: string;
@@ -119,7 +119,7 @@ export function createConversationStore(sql: SqlDatabase) {
         await sql.transaction(async (tx) => {
           if (c.expectedVersion === null) {
             // Started at the bot's clock (APP_NOW), like everything else the reports count.
-            await tx.run(
+            tx.write(
               'INSERT INTO "Conversation" ("channelId", "locale", "reference", "snapshot", "flowVersion", "borrowerId", "lastActivityAt", "updatedAt", "id", "createdAt", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
               [...fields, c.conversationId, c.now],
             );
@@ -137,7 +137,7 @@ export function createConversationStore(sql: SqlDatabase) {
           // Rows of one VALUES list are inserted one after another, so ids follow the messages' order
           // (the Direct Line watermark relies on it).
           if (messages.length) {
-            await tx.run(
+            tx.write(
               `INSERT INTO "Message" ("conversationId", "direction", "activityId", "text", "activity", "createdAt") VALUES ${messages.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
               messages.flatMap((m) => [c.conversationId, m.direction, m.activityId ?? null, m.text, JSON.stringify(m.activity), c.now]),
             );
@@ -148,7 +148,7 @@ export function createConversationStore(sql: SqlDatabase) {
           }
           // A borrower who opted out and writes again is opted back in.
           if (c.inbound && c.mayHaveOptedOut && !c.records.some((r) => r.kind === 'contactPreference')) await optBackIn(tx, c);
-          if (c.processed) await tx.run('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
+          if (c.processed) tx.write('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
         });
         return { handoffIds };
       } catch (e) {
@@ -178,7 +178,7 @@ export function createConversationStore(sql: SqlDatabase) {
 
 export type ConversationStore = ReturnType<typeof createConversationStore>;
 
-const audit = (tx: Sql, c: TurnCommit, action: string, borrowerId: string | null | undefined, details: Record<string, unknown>) => auditByBot(tx, c.now, action, borrowerId, c.conversationId, details);
+const audit = (tx: Tx, c: TurnCommit, action: string, borrowerId: string | null | undefined, details: Record<string, unknown>) => auditByBot(tx, c.now, action, borrowerId, c.conversationId, details);
 
 const conversationContactKey = (conversationId: string) => `conversation:${conversationId}`;
 
@@ -188,7 +188,7 @@ export const contactKeys = (conversationId: string, borrowerId: string | null | 
   ...(borrowerId ? [`borrower:${borrowerId}`] : []),
 ];
 
-async function optBackIn(tx: Sql, c: TurnCommit): Promise<void> {
+async function optBackIn(tx: Tx, c: TurnCommit): Promise<void> {
   const keys = contactKeys(c.conversationId, c.borrowerId);
   const changed = await tx.run(`UPDATE "ContactPreference" SET "optedOut" = ?, "changedAt" = ?, "conversationId" = ? WHERE "key" IN (${placeholders(keys.length)}) AND "optedOut" = ?`, [
     false,
@@ -197,22 +197,22 @@ async function optBackIn(tx: Sql, c: TurnCommit): Promise<void> {
     ...keys,
     true,
   ]);
-  if (changed > 0) await audit(tx, c, 'contact.optedIn', c.borrowerId, { reason: 'wroteAgain' });
+  if (changed > 0) audit(tx, c, 'contact.optedIn', c.borrowerId, { reason: 'wroteAgain' });
 }
 
 /** Writes one record; returns the id of a handoff it created. */
-async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
+async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
   switch (r.kind) {
     case 'identityAttempt':
-      for (const key of r.keys) await tx.run('INSERT INTO "IdentityAttempt" ("key", "conversationId", "at", "success") VALUES (?, ?, ?, ?)', [key, c.conversationId, c.now, r.success]);
+      for (const key of r.keys) tx.write('INSERT INTO "IdentityAttempt" ("key", "conversationId", "at", "success") VALUES (?, ?, ?, ?)', [key, c.conversationId, c.now, r.success]);
       return;
     case 'identityLock':
       for (const key of r.keys) {
-        await tx.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?) ON CONFLICT ("key") DO UPDATE SET "until" = excluded."until"', [key, new Date(r.until)]);
+        tx.write('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?) ON CONFLICT ("key") DO UPDATE SET "until" = excluded."until"', [key, new Date(r.until)]);
       }
       return;
     case 'audit':
-      await audit(tx, c, r.action, r.borrowerId, r.details);
+      audit(tx, c, r.action, r.borrowerId, r.details);
       return;
     case 'proof':
       await writeProofRecord(
@@ -238,31 +238,31 @@ async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<strin
       return;
     case 'contactPreference':
       for (const key of contactKeys(r.conversationId, r.borrowerId)) {
-        await tx.run(
+        tx.write(
           'INSERT INTO "ContactPreference" ("key", "conversationId", "borrowerId", "optedOut", "changedAt") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("key") DO UPDATE SET "conversationId" = excluded."conversationId", "borrowerId" = excluded."borrowerId", "optedOut" = excluded."optedOut", "changedAt" = excluded."changedAt"',
           [key, r.conversationId, r.borrowerId ?? null, r.optedOut, c.now],
         );
       }
-      await audit(tx, c, 'contact.optedOut', r.borrowerId, {});
+      audit(tx, c, 'contact.optedOut', r.borrowerId, {});
       return;
     case 'hardship':
-      await tx.run('INSERT INTO "HardshipReport" ("borrowerId", "conversationId", "reason", "at") VALUES (?, ?, ?, ?)', [r.borrowerId, c.conversationId, r.reason, c.now]);
-      await audit(tx, c, 'hardship.recorded', r.borrowerId, { reason: r.reason });
+      tx.write('INSERT INTO "HardshipReport" ("borrowerId", "conversationId", "reason", "at") VALUES (?, ?, ?, ?)', [r.borrowerId, c.conversationId, r.reason, c.now]);
+      audit(tx, c, 'hardship.recorded', r.borrowerId, { reason: r.reason });
       return;
     case 'agreement': {
       const q = r.quote;
-      await tx.run(
+      tx.write(
         'INSERT INTO "Agreement" ("id", "borrowerId", "conversationId", "kind", "amountFen", "loanIds", "shown", "hardshipReason", "shownAt", "confirmedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [q.reference, r.borrowerId, c.conversationId, q.kind, toFen(money(q.amount)), JSON.stringify(q.loanIds), JSON.stringify(q), r.hardship ?? null, new Date(q.quotedAt), new Date(r.confirmedAt)],
       );
       for (const p of q.schedule) {
-        await tx.run('INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES (?, ?, ?, ?)', [q.reference, p.number, p.dueDate, toFen(money(p.amount))]);
+        tx.write('INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES (?, ?, ?, ?)', [q.reference, p.number, p.dueDate, toFen(money(p.amount))]);
       }
       // Only what the quote showed, and only while still active (it may have been replaced meanwhile).
       if (q.replaces?.length) {
-        await tx.run(`UPDATE "Agreement" SET "status" = 'replaced' WHERE "borrowerId" = ? AND "status" = 'active' AND "id" IN (${placeholders(q.replaces.length)})`, [r.borrowerId, ...q.replaces]);
+        tx.write(`UPDATE "Agreement" SET "status" = 'replaced' WHERE "borrowerId" = ? AND "status" = 'active' AND "id" IN (${placeholders(q.replaces.length)})`, [r.borrowerId, ...q.replaces]);
       }
-      await audit(tx, c, 'agreement.confirmed', r.borrowerId, { reference: q.reference, kind: q.kind, amount: q.amount, ...(q.replaces?.length ? { replaces: q.replaces } : {}) });
+      audit(tx, c, 'agreement.confirmed', r.borrowerId, { reference: q.reference, kind: q.kind, amount: q.amount, ...(q.replaces?.length ? { replaces: q.replaces } : {}) });
       return;
     }
     case 'handoff': {
@@ -270,7 +270,7 @@ async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<strin
       // The last messages (this turn's are already written above), so the agent sees at a glance what was said.
       const recent = await tx.all<{ direction: string; text: string }>('SELECT "direction", "text" FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT 6', [c.conversationId]);
       const lastMessages = recent.reverse().map((m) => ({ direction: m.direction, text: m.text }));
-      await tx.run('INSERT INTO "Handoff" ("id", "conversationId", "borrowerId", "rule", "priority", "status", "summary", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', ?, ?)', [
+      tx.write('INSERT INTO "Handoff" ("id", "conversationId", "borrowerId", "rule", "priority", "status", "summary", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', ?, ?)', [
         id,
         c.conversationId,
         r.borrowerId ?? null,
@@ -279,7 +279,7 @@ async function writeRecord(tx: Sql, r: TurnRecord, c: TurnCommit): Promise<strin
         JSON.stringify({ ...r.summary, lastMessages }),
         c.now,
       ]);
-      await audit(tx, c, 'handoff.queued', r.borrowerId, { id, rule: r.rule, priority: r.priority });
+      audit(tx, c, 'handoff.queued', r.borrowerId, { id, rule: r.rule, priority: r.priority });
       return id;
     }
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fromFen, money, toFen } from '../machines/domain/money';
 import { auditByBot } from './botAudit';
 import type { Db } from './client';
-import { asDate, placeholders, type Sql } from './sql';
+import { asDate, placeholders, type Sql, type Tx } from './sql';
 
 /**
  * Proofs of payment and complaints in the database: what a turn writes (inside the turn's
@@ -72,22 +72,22 @@ export async function findDuplicateProof(db: Db, q: { sha256?: string; method?: 
  * findDuplicateProof (two turns at once) fails the unique index, which rolls the turn back and
  * re-runs it; the re-run finds the duplicate.
  */
-export async function writeProofRecord(tx: Sql, r: ProofRecord, at: Date, conversationId: string): Promise<void> {
-  await tx.run(
+export async function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, conversationId: string): Promise<void> {
+  tx.write(
     'INSERT INTO "Proof" ("id", "borrowerId", "conversationId", "sha256", "fileType", "fileSize", "amountFen", "paidOn", "method", "reference", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [r.receipt, r.borrowerId, conversationId, r.sha256 ?? null, r.fileType ?? null, r.fileSize ?? null, toFen(money(r.amount)), r.paidOn, r.method, r.reference === undefined ? null : normalizeReference(r.reference), at],
   );
-  await auditByBot(tx, at, 'proof.received', r.borrowerId, conversationId, { receipt: r.receipt, amount: r.amount, paidOn: r.paidOn, method: r.method, file: r.sha256 ?? null });
+  auditByBot(tx, at, 'proof.received', r.borrowerId, conversationId, { receipt: r.receipt, amount: r.amount, paidOn: r.paidOn, method: r.method, file: r.sha256 ?? null });
 }
 
-export async function writeComplaintRecord(tx: Sql, r: ComplaintRecord, at: Date, conversationId: string): Promise<void> {
+export async function writeComplaintRecord(tx: Tx, r: ComplaintRecord, at: Date, conversationId: string): Promise<void> {
   const severity = complaintSeverity(r.category);
-  await tx.run(
+  tx.write(
     'INSERT INTO "Complaint" ("id", "borrowerId", "conversationId", "category", "severity", "description", "desiredOutcome", "dueDate", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [r.ticket, r.borrowerId, conversationId, r.category, severity, r.description, r.desiredOutcome, r.dueDate, at, new Date()],
   );
-  await tx.run('INSERT INTO "ComplaintUpdate" ("complaintId", "status", "by", "at") VALUES (?, \'received\', \'bot\', ?)', [r.ticket, at]);
-  await auditByBot(tx, at, 'complaint.filed', r.borrowerId, conversationId, { ticket: r.ticket, category: r.category, severity, dueDate: r.dueDate });
+  tx.write('INSERT INTO "ComplaintUpdate" ("complaintId", "status", "by", "at") VALUES (?, \'received\', \'bot\', ?)', [r.ticket, at]);
+  auditByBot(tx, at, 'complaint.filed', r.borrowerId, conversationId, { ticket: r.ticket, category: r.category, severity, dueDate: r.dueDate });
 }
 
 export interface ComplaintView {
@@ -147,9 +147,9 @@ export async function unnotifiedOutcomes(sql: Sql, borrowerId: string): Promise<
 }
 
 /** After the borrower was shown them (ids of proofs and complaints alike), inside that turn's transaction. */
-export async function markOutcomesNotified(tx: Sql, ids: readonly string[], at: Date): Promise<void> {
+export async function markOutcomesNotified(tx: Tx, ids: readonly string[], at: Date): Promise<void> {
   if (ids.length === 0) return;
   const among = `"id" IN (${placeholders(ids.length)}) AND "outcomeNotifiedAt" IS NULL`;
-  await tx.run(`UPDATE "Proof" SET "outcomeNotifiedAt" = ? WHERE ${among}`, [at, ...ids]);
-  await tx.run(`UPDATE "Complaint" SET "outcomeNotifiedAt" = ?, "updatedAt" = ? WHERE ${among}`, [at, new Date(), ...ids]);
+  tx.write(`UPDATE "Proof" SET "outcomeNotifiedAt" = ? WHERE ${among}`, [at, ...ids]);
+  tx.write(`UPDATE "Complaint" SET "outcomeNotifiedAt" = ?, "updatedAt" = ? WHERE ${among}`, [at, new Date(), ...ids]);
 }

@@ -91,9 +91,16 @@ test(`${KILLS} SIGKILLs during turns, restarting on the same database: nothing c
       next = start();
       const names = Array.from({ length: CONVERSATIONS_PER_LIFE }, (_, k) => `crash-${life}-${k}`);
       conversations.push(...names);
-      const running = Promise.all(names.map((c, k) => converse(server, c, life * CONVERSATIONS_PER_LIFE + k, received)));
-      // Somewhere in the scripts: early (verification) to late (the proof, the handoff).
-      await sleep(30 + random() * 2000);
+      const answeredBefore = received.length;
+      let finished = false;
+      const running = Promise.all(names.map((c, k) => converse(server, c, life * CONVERSATIONS_PER_LIFE + k, received))).finally(() => (finished = true));
+      // Somewhere in the scripts, early (verification) to late (the proof, the handoff): counted in
+      // answers rather than milliseconds, so the kills land inside the scripts however fast the
+      // machine is, then a few milliseconds more, so that some land inside a turn.
+      const turns = names.reduce((sum, _, k) => sum + script('', life * CONVERSATIONS_PER_LIFE + k).length, 0);
+      const killAfter = Math.floor(random() * turns * 0.9);
+      while (!finished && received.length - answeredBefore < killAfter) await sleep(1);
+      await sleep(random() * 8);
       server.child.kill('SIGKILL');
       cutOff += (await running).filter(Boolean).length;
       await server.exited;

@@ -131,3 +131,70 @@ test('a failed statement rolls the whole transaction back, and a duplicate key i
   // The connection is usable afterwards (rolled back, not left inside the transaction).
   expect(await database.sql.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW])).toBe(1);
 });
+
+describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
+  const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
+  const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
+
+  test('they land, in the order issued, with the statements awaited between them', async () => {
+    const seen = await database.sql.transaction(async (tx) => {
+      tx.write(...lock('w1:a'));
+      tx.write(...lock('w1:b'));
+      // An awaited read sees the writes issued before it.
+      const rows = await tx.all<{ key: string }>('SELECT "key" FROM "IdentityLock" WHERE "key" LIKE ? ORDER BY "key"', ['w1:%']);
+      tx.write(...lock('w1:c'));
+      return rows.map((r) => r.key);
+    });
+    expect(seen).toEqual(['w1:a', 'w1:b']);
+    expect(await locks('w1:')).toBe(3);
+  });
+
+  test('a failed write rolls back everything, and its own error is the one thrown', async () => {
+    const failure = await database.sql
+      .transaction(async (tx) => {
+        tx.write(...lock('w2:a'));
+        tx.write(...lock('w2:dup'));
+        tx.write(...lock('w2:dup'));
+        tx.write(...lock('w2:b'));
+      })
+      .catch((e: unknown) => e);
+    expect(isUniqueViolation(failure)).toBe(true);
+    expect(await locks('w2:')).toBe(0);
+  });
+
+  test('a failed write is still the cause when a later awaited statement fails on the aborted transaction', async () => {
+    const failure = await database.sql
+      .transaction(async (tx) => {
+        tx.write(...lock('w3:dup'));
+        tx.write(...lock('w3:dup'));
+        await tx.all('SELECT "key" FROM "IdentityLock" WHERE "key" = ?', ['w3:dup']);
+      })
+      .catch((e: unknown) => e);
+    expect(isUniqueViolation(failure)).toBe(true);
+    expect(await locks('w3:')).toBe(0);
+  });
+
+  test('writes issued before the function throws are rolled back', async () => {
+    const failure = await database.sql
+      .transaction(async (tx) => {
+        tx.write(...lock('w4:a'));
+        throw new Error('changed my mind');
+      })
+      .catch((e: unknown) => e);
+    expect(failure).toEqual(new Error('changed my mind'));
+    expect(await locks('w4:')).toBe(0);
+    // The connection is usable afterwards.
+    await database.sql.transaction(async (tx) => tx.write(...lock('w4:b')));
+    expect(await locks('w4:')).toBe(1);
+  });
+
+  test('a turn that loses the race for a new conversation commits nothing', async () => {
+    const store = createConversationStore(database.sql);
+    await store.commitTurn(commit({ conversationId: 'test:race', processed: { key: 'race:1', replies: [] } }));
+    const second = await store.commitTurn(commit({ conversationId: 'test:race', processed: { key: 'race:2', replies: [] } })).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(Error);
+    expect((second as Error).constructor.name).toBe('ConcurrentTurnError');
+    expect(await database.prisma.message.count({ where: { conversationId: 'test:race' } })).toBe(2);
+    expect(await database.prisma.processedActivity.count({ where: { key: 'race:2' } })).toBe(0);
+  });
+});

@@ -219,7 +219,8 @@ const FORMS: DateForm[] = [
 
 export function extractDates(text: string, ref: DateReference): DateEntity[] {
   const norm = normalizeKeepingOffsets(text);
-  const today = localToday(ref);
+  // Most messages hold no date: today is worked out only for one that does.
+  let today: Day | undefined;
   const taken: Span[] = [];
   const found: DateEntity[] = [];
   for (const form of FORMS) {
@@ -229,7 +230,7 @@ export function extractDates(text: string, ref: DateReference): DateEntity[] {
       if (overlaps(taken, start, end)) continue;
       // Claimed even when it is no date ("2月30日"), so a shorter form cannot read part of it ("30日").
       taken.push({ start, end });
-      const date = form.resolve({ ...m.groups, word: m[0] }, today);
+      const date = form.resolve({ ...m.groups, word: m[0] }, (today ??= localToday(ref)));
       if (date) found.push({ date: date.toISODate() as string, start, end, raw: text.slice(start, end) });
     }
   }
