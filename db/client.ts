@@ -110,7 +110,9 @@ export async function openDatabase(url: string): Promise<Database> {
   }
   const { PrismaClient, PrismaPg, pg } = postgresModules();
   // One pool for Prisma and the turn path's SQL (a turn holds one connection at a time).
-  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000 });
+  // Pipelining changes nothing for a caller that awaits each statement (as Prisma does); the turn's
+  // transaction (db/sql.ts) uses it to send its writes without waiting for each answer.
+  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000, pipeline: true });
   // An idle connection the server closed (restart, failover, a dropped database) is taken out of
   // the pool, and the next query opens a new one; unhandled, the event would end the process.
   pool.on('error', () => {});

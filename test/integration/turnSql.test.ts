@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { openDatabase, type Database } from '../../db/client';
 import { createConversationStore, type TurnCommit } from '../../db/conversationStore';
 import { migrateDatabase } from '../../db/migrator';
@@ -186,6 +187,22 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
     // The connection is usable afterwards.
     await database.sql.transaction(async (tx) => tx.write(...lock('w4:b')));
     expect(await locks('w4:')).toBe(1);
+  });
+
+  (kind === 'postgres' ? test : test.skip)('on PostgreSQL a commit with many writes is two writes to the socket, not one per statement', async () => {
+    const socketWrites = [jest.spyOn(net.Socket.prototype as unknown as { _write: () => void }, '_write'), jest.spyOn(net.Socket.prototype as unknown as { _writev: () => void }, '_writev')];
+    try {
+      await database.sql.transaction(async (tx) => {
+        expect(await tx.run('UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?', [NOW, 'none'])).toBe(0);
+        for (let i = 0; i < 20; i++) tx.write(...lock(`w6:${i}`));
+      });
+      // BEGIN with the awaited UPDATE, then the 20 writes with the COMMIT (one call each, or fewer
+      // when the socket was still busy); statement by statement it would be 23.
+      expect(socketWrites.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBeLessThanOrEqual(2);
+    } finally {
+      for (const spy of socketWrites) spy.mockRestore();
+    }
+    expect(await locks('w6:')).toBe(20);
   });
 
   test('a turn that loses the race for a new conversation commits nothing', async () => {
