@@ -190,6 +190,8 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
   });
 
   (kind === 'postgres' ? test : test.skip)('on PostgreSQL a commit with many writes is two writes to the socket, not one per statement', async () => {
+    // The connection is open already (opening one writes to the socket too).
+    await database.sql.transaction(async (tx) => void (await tx.all('SELECT 1')));
     const socketWrites = [jest.spyOn(net.Socket.prototype as unknown as { _write: () => void }, '_write'), jest.spyOn(net.Socket.prototype as unknown as { _writev: () => void }, '_writev')];
     try {
       await database.sql.transaction(async (tx) => {
