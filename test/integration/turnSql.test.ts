@@ -136,6 +136,7 @@ test('a failed statement rolls the whole transaction back, and a duplicate key i
 describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
   const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
   const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
+  const failureOf = (fn: Parameters<Database['sql']['transaction']>[0]) => database.sql.transaction(fn).catch((e: unknown) => e);
 
   test('they land, in the order issued, with the statements awaited between them', async () => {
     const seen = await database.sql.transaction(async (tx) => {
@@ -151,37 +152,31 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
   });
 
   test('a failed write rolls back everything, and its own error is the one thrown', async () => {
-    const failure = await database.sql
-      .transaction(async (tx) => {
-        tx.write(...lock('w2:a'));
-        tx.write(...lock('w2:dup'));
-        tx.write(...lock('w2:dup'));
-        tx.write(...lock('w2:b'));
-      })
-      .catch((e: unknown) => e);
+    const failure = await failureOf(async (tx) => {
+      tx.write(...lock('w2:a'));
+      tx.write(...lock('w2:dup'));
+      tx.write(...lock('w2:dup'));
+      tx.write(...lock('w2:b'));
+    });
     expect(isUniqueViolation(failure)).toBe(true);
     expect(await locks('w2:')).toBe(0);
   });
 
   test('a failed write is still the cause when a later awaited statement fails on the aborted transaction', async () => {
-    const failure = await database.sql
-      .transaction(async (tx) => {
-        tx.write(...lock('w3:dup'));
-        tx.write(...lock('w3:dup'));
-        await tx.all('SELECT "key" FROM "IdentityLock" WHERE "key" = ?', ['w3:dup']);
-      })
-      .catch((e: unknown) => e);
+    const failure = await failureOf(async (tx) => {
+      tx.write(...lock('w3:dup'));
+      tx.write(...lock('w3:dup'));
+      await tx.all('SELECT "key" FROM "IdentityLock" WHERE "key" = ?', ['w3:dup']);
+    });
     expect(isUniqueViolation(failure)).toBe(true);
     expect(await locks('w3:')).toBe(0);
   });
 
   test('writes issued before the function throws are rolled back', async () => {
-    const failure = await database.sql
-      .transaction(async (tx) => {
-        tx.write(...lock('w4:a'));
-        throw new Error('changed my mind');
-      })
-      .catch((e: unknown) => e);
+    const failure = await failureOf(async (tx) => {
+      tx.write(...lock('w4:a'));
+      throw new Error('changed my mind');
+    });
     expect(failure).toEqual(new Error('changed my mind'));
     expect(await locks('w4:')).toBe(0);
     // The connection is usable afterwards.
