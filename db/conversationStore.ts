@@ -215,7 +215,7 @@ async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string
       audit(tx, c, r.action, r.borrowerId, r.details);
       return;
     case 'proof':
-      await writeProofRecord(
+      writeProofRecord(
         tx,
         {
           receipt: r.receipt,
@@ -231,10 +231,10 @@ async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string
       );
       return;
     case 'complaint':
-      await writeComplaintRecord(tx, { ticket: r.ticket, borrowerId: r.borrowerId, category: r.category, description: r.description, desiredOutcome: r.desiredOutcome, dueDate: r.dueDate }, c.now, c.conversationId);
+      writeComplaintRecord(tx, { ticket: r.ticket, borrowerId: r.borrowerId, category: r.category, description: r.description, desiredOutcome: r.desiredOutcome, dueDate: r.dueDate }, c.now, c.conversationId);
       return;
     case 'outcomesNotified':
-      await markOutcomesNotified(tx, r.ids, c.now);
+      markOutcomesNotified(tx, r.ids, c.now);
       return;
     case 'contactPreference':
       for (const key of contactKeys(r.conversationId, r.borrowerId)) {

@@ -72,7 +72,7 @@ export async function findDuplicateProof(db: Db, q: { sha256?: string; method?: 
  * findDuplicateProof (two turns at once) fails the unique index, which rolls the turn back and
  * re-runs it; the re-run finds the duplicate.
  */
-export async function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, conversationId: string): Promise<void> {
+export function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, conversationId: string): void {
   tx.write(
     'INSERT INTO "Proof" ("id", "borrowerId", "conversationId", "sha256", "fileType", "fileSize", "amountFen", "paidOn", "method", "reference", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [r.receipt, r.borrowerId, conversationId, r.sha256 ?? null, r.fileType ?? null, r.fileSize ?? null, toFen(money(r.amount)), r.paidOn, r.method, r.reference === undefined ? null : normalizeReference(r.reference), at],
@@ -80,7 +80,7 @@ export async function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, convers
   auditByBot(tx, at, 'proof.received', r.borrowerId, conversationId, { receipt: r.receipt, amount: r.amount, paidOn: r.paidOn, method: r.method, file: r.sha256 ?? null });
 }
 
-export async function writeComplaintRecord(tx: Tx, r: ComplaintRecord, at: Date, conversationId: string): Promise<void> {
+export function writeComplaintRecord(tx: Tx, r: ComplaintRecord, at: Date, conversationId: string): void {
   const severity = complaintSeverity(r.category);
   tx.write(
     'INSERT INTO "Complaint" ("id", "borrowerId", "conversationId", "category", "severity", "description", "desiredOutcome", "dueDate", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -147,7 +147,7 @@ export async function unnotifiedOutcomes(sql: Sql, borrowerId: string): Promise<
 }
 
 /** After the borrower was shown them (ids of proofs and complaints alike), inside that turn's transaction. */
-export async function markOutcomesNotified(tx: Tx, ids: readonly string[], at: Date): Promise<void> {
+export function markOutcomesNotified(tx: Tx, ids: readonly string[], at: Date): void {
   if (ids.length === 0) return;
   const among = `"id" IN (${placeholders(ids.length)}) AND "outcomeNotifiedAt" IS NULL`;
   tx.write(`UPDATE "Proof" SET "outcomeNotifiedAt" = ? WHERE ${among}`, [at, ...ids]);

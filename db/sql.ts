@@ -138,8 +138,16 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       // the writes with the COMMIT (a write costs a system call, which was a fifth of a turn's CPU).
       const socket = client.connection.stream;
       let holding = false;
-      const hold = () => void (holding || (socket.cork(), (holding = true)));
-      const send = () => void (holding && ((holding = false), socket.uncork()));
+      const hold = () => {
+        if (holding) return;
+        socket.cork();
+        holding = true;
+      };
+      const send = () => {
+        if (!holding) return;
+        holding = false;
+        socket.uncork();
+      };
       const issued: Array<Promise<unknown>> = [];
       const issue = <R>(sent: Promise<R>): Promise<R> => {
         sent.catch(() => {}); // looked at through `issued`; never an unhandled rejection meanwhile

@@ -112,7 +112,7 @@ async function receiveProof(conversationId: string, fields: Partial<ProofRecord>
     ...(file ? { sha256: file.sha256, fileType: file.fileType, fileSize: file.size } : {}),
     ...fields,
   };
-  await database.sql.transaction((tx) => writeProofRecord(tx, record, at, conversationId));
+  await database.sql.transaction(async (tx) => writeProofRecord(tx, record, at, conversationId));
   return receipt;
 }
 
@@ -127,7 +127,7 @@ async function fileComplaint(createdAt: Date, fields: Partial<ComplaintRecord> =
     dueDate: complaintDueDate(createdAt, TZ),
     ...fields,
   };
-  await database.sql.transaction((tx) => writeComplaintRecord(tx, record, createdAt, conversationId));
+  await database.sql.transaction(async (tx) => writeComplaintRecord(tx, record, createdAt, conversationId));
   return ticket;
 }
 
@@ -227,7 +227,7 @@ describe('proofs', () => {
     const outcomes = await unnotifiedOutcomes(database.sql, 'B1');
     expect(outcomes.filter((o) => o.kind === 'proof').map((o) => o.id).sort()).toEqual([withFile, withoutFile, receipt].sort());
     expect(outcomes).toContainEqual({ kind: 'proof', id: withoutFile, status: 'rejected', reason: '金额与流水不符', amount: '1152.60', paidOn: '2026-11-20', decidedAt: NOW.toISOString() });
-    await database.sql.transaction((tx) => markOutcomesNotified(tx, [withFile, withoutFile, receipt], NOW));
+    await database.sql.transaction(async (tx) => markOutcomesNotified(tx, [withFile, withoutFile, receipt], NOW));
     expect((await unnotifiedOutcomes(database.sql, 'B1')).filter((o) => o.kind === 'proof')).toEqual([]);
   });
 });
@@ -369,7 +369,7 @@ describe('files and records across a restart', () => {
     // The turn's transaction fails after writing the record: the record is rolled back with it.
     await expect(
       database.sql.transaction(async (tx) => {
-        await writeProofRecord(tx, { receipt: newReference('PP'), borrowerId: 'B1', amount: '1.00', paidOn: '2026-11-22', method: 'other', sha256: orphan.sha256 }, NOW, 'webchat:en');
+        writeProofRecord(tx, { receipt: newReference('PP'), borrowerId: 'B1', amount: '1.00', paidOn: '2026-11-22', method: 'other', sha256: orphan.sha256 }, NOW, 'webchat:en');
         throw new Error('crash');
       }),
     ).rejects.toThrow('crash');
