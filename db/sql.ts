@@ -13,7 +13,7 @@
  * is ISO text with "+00:00" and a Boolean 0/1; on PostgreSQL a DateTime is a UTC `timestamp(3)`.
  */
 import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 
 export type SqlArg = string | number | boolean | null | Date;
 export type Row = Record<string, unknown>;
@@ -124,12 +124,9 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     }
     return { ...t, values: args.map(pgArg), types } as QueryConfig;
   };
-  const on = (client: Pool | PoolClient): Sql => ({
-    all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await client.query(config(sql, args))).rows as T[],
-    run: async (sql: string, args: readonly SqlArg[] = []) => (await client.query(config(sql, args))).rowCount ?? 0,
-  });
   return {
-    ...on(pool),
+    all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await pool.query(config(sql, args))).rows as T[],
+    run: async (sql: string, args: readonly SqlArg[] = []) => (await pool.query(config(sql, args))).rowCount ?? 0,
     async transaction(fn) {
       const client = await pool.connect();
       // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
