@@ -5,6 +5,9 @@
  * - { type: 'memory' } → a full GC, then process.memoryUsage() (MiB) and the live handle count;
  * - { type: 'sql' }    → how many SQL statements ran (SQLite: better-sqlite3 Statement#run/get/all/iterate; PostgreSQL:
  *   pg Client#query), grouped by their first words, since the last { type: 'sql-reset' }.
+ *
+ * Worker threads inherit the preload (`-r`): the turn worker counts its own statements and heap,
+ * and the main thread adds them in, asking over a BroadcastChannel.
  */
 const counts = new Map();
 /** Nanoseconds spent in each statement (SQLite only: its statements run synchronously). */
@@ -73,20 +76,57 @@ function collect() {
   gc();
   gc();
 }
-if (process.send) {
-  process.on('message', (m) => {
-    if (m?.type === 'memory') {
-      collect();
+/** This thread's part of an answer. */
+function local(type) {
+  if (type === 'memory') {
+    collect();
+    return { heapUsed: process.memoryUsage().heapUsed };
+  }
+  if (type === 'sql') return { statements, byStatement: [...counts].map(([key, n]) => [key, n, nanos.has(key) ? Number(nanos.get(key)) : null]) };
+  statements = 0;
+  counts.clear();
+  nanos.clear();
+  return {};
+}
+
+const { isMainThread, BroadcastChannel, threadId } = require('node:worker_threads');
+const channel = new BroadcastChannel('bench-probe');
+channel.unref();
+if (!isMainThread) {
+  channel.onmessage = ({ data }) => {
+    if (data?.ask) channel.postMessage({ answer: data.ask, threadId, ...local(data.type) });
+  };
+} else if (process.send) {
+  let asks = 0;
+  /** Every worker thread's part (they answer at once; a thread that does not within 500 ms has none). */
+  const fromWorkers = (type) =>
+    new Promise((resolve) => {
+      const ask = ++asks;
+      const parts = [];
+      channel.onmessage = ({ data }) => data?.answer === ask && parts.push(data);
+      channel.postMessage({ ask, type });
+      setTimeout(() => resolve(parts), 500);
+    });
+  process.on('message', async (m) => {
+    if (!['memory', 'sql', 'sql-reset'].includes(m?.type)) return;
+    const parts = [local(m.type), ...(await fromWorkers(m.type))];
+    if (m.type === 'memory') {
       const u = process.memoryUsage();
-      process.send({ gc: true, rssMiB: mib(u.rss), heapUsedMiB: mib(u.heapUsed), heapTotalMiB: mib(u.heapTotal), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
-    } else if (m?.type === 'sql') {
-      process.send({ statements, byStatement: [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => [key, n, nanos.has(key) ? Number(nanos.get(key)) / 1e6 : null]) });
-    } else if (m?.type === 'sql-reset') {
-      statements = 0;
-      counts.clear();
-      nanos.clear();
-      process.send({ ok: true });
-    }
+      const heapUsed = parts.reduce((sum, p) => sum + p.heapUsed, 0);
+      process.send({ gc: true, threads: parts.length, rssMiB: mib(u.rss), heapUsedMiB: mib(heapUsed), externalMiB: mib(u.external), arrayBuffersMiB: mib(u.arrayBuffers) });
+    } else if (m.type === 'sql') {
+      const merged = new Map();
+      for (const p of parts) {
+        for (const [key, n, ns] of p.byStatement) {
+          const [n0, ns0] = merged.get(key) ?? [0, null];
+          merged.set(key, [n0 + n, ns === null ? ns0 : (ns0 ?? 0) + ns]);
+        }
+      }
+      process.send({
+        statements: parts.reduce((sum, p) => sum + p.statements, 0),
+        byStatement: [...merged].sort((a, b) => b[1][0] - a[1][0]).map(([key, [n, ns]]) => [key, n, ns === null ? null : ns / 1e6]),
+      });
+    } else process.send({ ok: true });
   });
   // The IPC channel must not keep a stopped server alive.
   process.channel?.unref?.();

@@ -282,10 +282,9 @@ async function coldStart(db, dir) {
   const bot = await startBot(db.url, dir, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
   const t1 = Number(process.hrtime.bigint() / 1000n);
   await bot.stop();
-  const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  const startup = file ? summarize(path.join(profDir, file), 15, { fromUs: t0, toUs: t1 }) : null;
-  if (startup) log(`  start-up profile (${Math.round(bot.firstAnswerMs)} ms under the profiler): ${startup.selfByFunction.slice(0, 4).map((f) => `${f.fn.split(' ')[0]} ${f.ms} ms`).join(', ')}`);
-  return { restartMs: times, startupProfile: startup };
+  const startup = threadProfiles(profDir, 15, { fromUs: t0, toUs: t1 });
+  for (const p of startup) log(`  start-up profile, ${p.thread} (${Math.round(bot.firstAnswerMs)} ms under the profiler): ${p.selfByFunction.slice(0, 4).map((f) => `${f.fn.split(' ')[0]} ${f.ms} ms`).join(', ')}`);
+  return { restartMs: times, startupProfiles: startup };
 }
 
 async function memory(bot) {
@@ -381,17 +380,29 @@ async function profile(db, dir) {
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const sql = await sqlCounts(bot, 'sql');
   await bot.stop();
-  const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) {
+  // Only the load phase: start-up (classifier training, migration) and shutdown are not turns.
+  const summaries = threadProfiles(profDir, 20, { fromUs, toUs });
+  if (!summaries.length) {
     problems.push('profile: no .cpuprofile was written');
     return null;
   }
-  // Only the load phase: start-up (classifier training, migration) and shutdown are not turns.
-  const s = summarize(path.join(profDir, file), 20, { fromUs, toUs });
   const turns = r.allTurns;
   const perTurn = turns ? round(sql.statements / turns, 1) : null;
   log(`  profile: ${r.turns} turns at 10 concurrent (${fmt(r.turnsPerSec)} turns/s under the profiler); ${perTurn} SQL statements a turn`);
-  return { file: path.join(profDir, file), turns: r.turns, turnsPerSec: r.turnsPerSec, sqlStatementsPerTurn: perTurn, topStatements: sql.byStatement.slice(0, 15).map(([q, n, ms]) => ({ perTurn: round(n / turns, 2), msPerTurn: ms === null ? null : round(ms / turns, 3), sql: q })), summary: s };
+  return { turns: r.turns, turnsPerSec: r.turnsPerSec, sqlStatementsPerTurn: perTurn, topStatements: sql.byStatement.slice(0, 15).map(([q, n, ms]) => ({ perTurn: round(n / turns, 2), msPerTurn: ms === null ? null : round(ms / turns, 3), sql: q })), threads: summaries };
+}
+
+/**
+ * One summary per thread: node --cpu-prof writes a profile for each (CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile),
+ * the main thread's (HTTP, Bot Framework) as thread 0, the turn worker's as another.
+ */
+function threadProfiles(profDir, top, window) {
+  return fs
+    .readdirSync(profDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, thread: Number(f.split('.').at(-3)) }))
+    .sort((a, b) => a.thread - b.thread)
+    .map(({ f, thread }) => ({ thread: thread === 0 ? 'main thread' : `worker thread ${thread}`, ...summarize(path.join(profDir, f), top, window) }));
 }
 
 function sqlCounts(bot, type) {
@@ -560,7 +571,10 @@ async function main() {
     log(table(r));
     if (r.profile) {
       log('');
-      printSummary({ ...r.profile.summary, selfByFunction: r.profile.summary.selfByFunction.slice(0, 12) }, (l) => log(`  ${l}`));
+      for (const t of r.profile.threads) {
+        log(`\n  ${t.thread}:`);
+        printSummary({ ...t, selfByFunction: t.selfByFunction.slice(0, 12) }, (l) => log(`  ${l}`));
+      }
       log(`\n  SQL statements a turn: ${r.profile.sqlStatementsPerTurn}`);
       for (const s of r.profile.topStatements.slice(0, 12)) log(`    ${fmt(s.perTurn, 2).padStart(6)}  ${s.msPerTurn === null ? '' : `${fmt(s.msPerTurn, 3)} ms  `}${s.sql}`);
     }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fromPromise } from 'xstate';
-import { parseDialogs, readDialogFiles, type Dialogs } from '../dialogs/loadDialogs';
+import { parseDialogs, readDialogFiles, type DialogFiles, type Dialogs } from '../dialogs/loadDialogs';
 import { loadAccountSummary } from '../db/accountSummary';
 import { openDatabase, type Database } from '../db/client';
-import { createConversationStore } from '../db/conversationStore';
+import { createConversationStore, type ConversationStore } from '../db/conversationStore';
 import { checkIdentity } from '../db/identityCheck';
 import { migrateDatabase } from '../db/migrator';
 import { resolveIdentityKey } from '../db/identityKey';
@@ -30,8 +30,9 @@ import { createServer } from './server';
 import { trackRequests } from './drain';
 import { scheduleRetention } from '../db/retention';
 import { createStaffAuth } from './staffAuth';
-import { createTurnPipeline } from './turnPipeline';
-import { createDialogsRuntimeSource, createRecognizerCache, createRuntimeBuilder } from './dialogsRuntime';
+import { createTurnPipeline, type TurnPipeline } from './turnPipeline';
+import { startTurnWorker, type TurnWorker } from './turnWorkerClient';
+import { createDialogsRuntimeSource, createRecognizerCache, createRuntimeBuilder, type DialogsRuntimeSource } from './dialogsRuntime';
 import { createStudioPreview } from './studioPreview';
 import { flowToMermaid } from '../dialogs/flowMermaid';
 import type { FlowDocument } from '../dialogs/flowSchema';
@@ -97,11 +98,51 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
   });
 }
 
+/** What turns run on: the conversation store, the proof files, the recognisers, the dialogs and the pipeline. */
+export interface TurnSide {
+  store: ConversationStore;
+  files: FileStore;
+  recognizers: ReturnType<typeof createRecognizerCache>;
+  dialogsSource: DialogsRuntimeSource;
+  pipeline: TurnPipeline;
+}
+
+/**
+ * The turn side of the bot, built the same way in the main thread and in the turn worker: every
+ * turn runs on the latest published dialogs version (checked at most once a second), with the
+ * machine built from that version's flow (provideMachine).
+ */
+export function createTurnSide(deps: { database: Database; config: Config; identityKey: string; logger: Logger; clock: Clock; shipped: DialogFiles; shippedDialogs: Dialogs }): TurnSide {
+  const { database, config, identityKey, logger, clock, shipped, shippedDialogs } = deps;
+  const store = createConversationStore(database.sql);
+  const files = createFileStore(config.proofStorageDir);
+  const recognizers = createRecognizerCache();
+  const dialogsSource = createDialogsRuntimeSource({
+    db: database.prisma,
+    shipped,
+    shippedDialogs,
+    build: createRuntimeBuilder((d) => provideMachine(database, d, config, files, identityKey), recognizers),
+    logger,
+  });
+  const pipeline = createTurnPipeline({ store, runtime: () => dialogsSource.current(), clock, logger, timeZone: config.timeZone });
+  return { store, files, recognizers, dialogsSource, pipeline };
+}
+
 /**
  * Starts everything `npm start` runs: checks dialogs/, migrates and opens the database, seeds
  * the demo portfolio when empty, and serves HTTP.
  */
-export async function startBot(config: Config, logger: Logger, options: { clock?: Clock; /** Between reminder passes; 0 = only runReminders(). */ reminderEveryMs?: number } = {}): Promise<RunningBot> {
+export async function startBot(
+  config: Config,
+  logger: Logger,
+  options: {
+    clock?: Clock;
+    /** Between reminder passes; 0 = only runReminders(). */
+    reminderEveryMs?: number;
+    /** The built script that runs turns on a worker thread (bot/turnWorker.ts); without it they run in this thread. */
+    turnWorker?: string;
+  } = {},
+): Promise<RunningBot> {
   // The shipped files must pass their checks (a DialogsError stops the start); studio versions are laid over them.
   const shipped = readDialogFiles();
   const shippedDialogs = parseDialogs(shipped);
@@ -109,24 +150,14 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
   const { applied } = await migrateDatabase(config.databaseUrl, (msg) => logger.debug(msg));
   if (applied.length) logger.info({ applied }, 'database migrated');
   const database = await openDatabase(config.databaseUrl);
+  let worker: TurnWorker | undefined;
   try {
     const identityKey = await resolveIdentityKey(database.prisma, config.identitySecret);
     if (config.seedDemo) {
       const seeded = await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
       if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
     }
-    const store = createConversationStore(database.sql);
-    const files = createFileStore(config.proofStorageDir);
-    const recognizers = createRecognizerCache();
-    // Every turn runs on the latest published dialogs version (checked at most once a second),
-    // with the machine built from that version's flow (provideMachine).
-    const dialogsSource = createDialogsRuntimeSource({
-      db: database.prisma,
-      shipped,
-      shippedDialogs,
-      build: createRuntimeBuilder((d) => provideMachine(database, d, config, files, identityKey), recognizers),
-      logger,
-    });
+    const { store, files, recognizers, dialogsSource, pipeline: inline } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs });
     await dialogsSource.current();
     const preview = createStudioPreview({
       builderFor: (previewDb, previewKey, previewFiles) => createRuntimeBuilder((d) => provideMachine(previewDb, d, config, previewFiles, previewKey), recognizers),
@@ -134,13 +165,9 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
       timeZone: config.timeZone,
       logger,
     });
-    const pipeline = createTurnPipeline({
-      store,
-      runtime: () => dialogsSource.current(),
-      clock,
-      logger,
-      timeZone: config.timeZone,
-    });
+    // Turns on their own thread leave this one to HTTP and Bot Framework: the two share the cores (README, Performance).
+    if (options.turnWorker) worker = await startTurnWorker({ entry: options.turnWorker, identityKey, clock, logger });
+    const pipeline = worker ?? inline;
     const botAuth = createBotAuthentication(config);
     const adapter = createAdapter(botAuth, logger);
     const proactive = createProactiveSender({ db: database.prisma, adapter, appId: config.microsoftApp.appId, clock, logger });
@@ -200,13 +227,14 @@ export async function startBot(config: Config, logger: Logger, options: { clock?
           hub.close();
           const [{ unfinished }] = await Promise.all([requests.drain(config.shutdownTimeoutMs), retention.stop(), reminders.stop()]);
           if (unfinished) logger.warn({ unfinished }, 'shutdown: requests still running at the deadline were cut off');
-          await preview.close();
+          await Promise.all([preview.close(), worker?.close()]);
           await database.close();
         })();
         return closing;
       },
     };
   } catch (e) {
+    await worker?.close();
     await database.close();
     throw e;
   }

@@ -62,6 +62,7 @@ export const configSchema = z
     RATE_LIMIT_LOGIN: count(10),
     TRUST_PROXY_HOPS: count(0),
     SHUTDOWN_TIMEOUT_SECONDS: count(25, 1),
+    TURN_WORKER: booleanText.transform((v) => v ?? true),
   })
   // A secret that is set must be strong in production; unset, db/identityKey.ts generates one.
   .refine((env) => env.NODE_ENV !== 'production' || env.IDENTITY_SECRET === undefined || env.IDENTITY_SECRET.length >= 32, {
@@ -98,6 +99,8 @@ export const configSchema = z
     trustProxyHops: env.TRUST_PROXY_HOPS,
     /** On SIGTERM, how long turns in flight may take to finish before the process exits anyway. */
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    /** `npm start` runs turns on a worker thread (bot/turnWorker.ts); off, in the main thread. */
+    turnWorker: env.TURN_WORKER,
   }));
 
 export type Config = z.output<typeof configSchema>;

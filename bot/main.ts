@@ -2,9 +2,15 @@ import { ConfigError, loadConfig } from './config';
 import { DialogsError } from '../dialogs/loadDialogs';
 import { startBot } from './app';
 import { createLogger } from './logger';
+import { isTurnWorker, runTurnWorker } from './turnWorker';
 
-/** `npm start`: one schema parses the environment; anything wrong stops here with the reason. */
-export async function main(): Promise<void> {
+export { isTurnWorker, runTurnWorker };
+
+/**
+ * `npm start`: one schema parses the environment; anything wrong stops here with the reason.
+ * `entry` is the script that started it, which the turn worker runs too.
+ */
+export async function main(entry: string): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -18,7 +24,7 @@ export async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, logger);
+    bot = await startBot(config, logger, config.turnWorker ? { turnWorker: entry } : {});
   } catch (e) {
     if (e instanceof DialogsError || e instanceof ConfigError) console.error(e.message);
     else logger.fatal({ err: e }, 'start failed');
@@ -55,4 +61,4 @@ export async function main(): Promise<void> {
 }
 
 // `node dist/bot/main.js` starts it; in the bundle, bot/launch.ts does.
-if (require.main === module) void main();
+if (require.main === module) void (isTurnWorker() ? runTurnWorker() : main(__filename));

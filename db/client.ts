@@ -91,6 +91,13 @@ export function sqliteFilePath(url: string): string {
   return path.resolve(file);
 }
 
+/**
+ * Per connection: a commit is on disk before it returns, so a confirmed agreement survives a power
+ * cut, as on PostgreSQL. better-sqlite3 builds SQLite with NORMAL as WAL's default, under which the
+ * last commits can roll back after a power loss.
+ */
+const DURABLE_COMMITS = 'PRAGMA synchronous = FULL';
+
 export async function openDatabase(url: string): Promise<Database> {
   const kind = databaseKind(url);
   if (kind === 'sqlite') {
@@ -105,7 +112,9 @@ export async function openDatabase(url: string): Promise<Database> {
       await prisma.$disconnect();
       throw e;
     }
-    const sql = sqliteSql(new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true }), fileLock(file));
+    const connection = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true });
+    connection.exec(DURABLE_COMMITS);
+    const sql = sqliteSql(connection, fileLock(file));
     return { prisma, sql, kind, url, close: async () => void (await Promise.all([prisma.$disconnect(), sql.close()])) };
   }
   const { PrismaClient, PrismaPg, pg } = postgresModules();
@@ -150,6 +159,7 @@ function serializedSqlite(file: string): SqlDriverAdapterFactory {
       const inner = await factory.connect();
       // WAL is stored in the file (readers no longer block the writer); a no-op when already set.
       await inner.queryRaw(rawQuery('PRAGMA journal_mode = WAL'));
+      await inner.executeScript(DURABLE_COMMITS);
       return new SerializedSqliteAdapter(inner, file);
     },
   };

@@ -82,21 +82,59 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
       release();
     }
   };
+
+  /**
+   * Group commit. A durable COMMIT waits for the disk (synchronous = FULL, db/client.ts) and blocks
+   * the thread meanwhile, which was a third of a turn. Transactions asked for in the same pass of
+   * the event loop therefore share one: each runs in a SAVEPOINT of its own (its failure rolls back
+   * its writes only, and it alone rejects), then one COMMIT makes all of them durable, and only then
+   * does any of them resolve. If the shared transaction itself is lost (the COMMIT fails, or an
+   * error made SQLite roll it back), all of them reject: none resolved before, so none was told it
+   * committed.
+   */
+  type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
+  let batch: Job[] | undefined;
+  const commitBatch = async (jobs: Job[]): Promise<void> => {
+    const release = await lock.acquire();
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      // IMMEDIATE: take the write lock now, so a read-then-write cannot fail with SQLITE_BUSY midway.
+      prepared('BEGIN IMMEDIATE').run();
+      for (const job of jobs) {
+        prepared('SAVEPOINT one').run();
+        try {
+          outcomes.push({ ok: true, value: await job.fn(on) });
+          prepared('RELEASE one').run();
+        } catch (error) {
+          if (!connection.inTransaction) throw error;
+          prepared('ROLLBACK TO one').run();
+          prepared('RELEASE one').run();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      prepared('COMMIT').run();
+    } catch (lost) {
+      if (connection.inTransaction) prepared('ROLLBACK').run();
+      for (const job of jobs) job.reject(lost);
+      return;
+    } finally {
+      release();
+    }
+    outcomes.forEach((o, i) => (o.ok ? jobs[i]?.resolve(o.value) : jobs[i]?.reject(o.error)));
+  };
   return {
     all: (sql, args) => locked(() => on.all(sql, args)),
     run: (sql, args) => locked(() => on.run(sql, args)),
-    transaction: (fn) =>
-      locked(async () => {
-        // IMMEDIATE: take the write lock now, so a read-then-write cannot fail with SQLITE_BUSY midway.
-        prepared('BEGIN IMMEDIATE').run();
-        try {
-          const result = await fn(on);
-          prepared('COMMIT').run();
-          return result;
-        } catch (e) {
-          if (connection.inTransaction) prepared('ROLLBACK').run();
-          throw e;
+    transaction: <T>(fn: (tx: Tx) => Promise<T>) =>
+      new Promise<T>((resolve, reject) => {
+        if (!batch) {
+          const jobs: Job[] = (batch = []);
+          setImmediate(() => {
+            batch = undefined;
+            void commitBatch(jobs);
+          });
         }
+        batch.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       }),
     close: async () => {
       await locked(async () => connection.close());

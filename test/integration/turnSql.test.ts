@@ -1,4 +1,5 @@
 import net from 'node:net';
+import Sqlite from 'better-sqlite3';
 import { openDatabase, type Database } from '../../db/client';
 import { createConversationStore, type TurnCommit } from '../../db/conversationStore';
 import { migrateDatabase } from '../../db/migrator';
@@ -131,6 +132,61 @@ test('a failed statement rolls the whole transaction back, and a duplicate key i
   expect(await database.prisma.identityLock.count({ where: { key: 'dup' } })).toBe(0);
   // The connection is usable afterwards (rolled back, not left inside the transaction).
   expect(await database.sql.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW])).toBe(1);
+});
+
+describe('transactions asked for together (one COMMIT on SQLite)', () => {
+  const insertLock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
+  const locks = (prefix: string) => database.prisma.identityLock.findMany({ where: { key: { startsWith: prefix } }, orderBy: { key: 'asc' } }).then((rows) => rows.map((r) => r.key));
+
+  test('each commits or rolls back on its own: a failing one takes only its own writes with it', async () => {
+    const outcomes = await Promise.allSettled([
+      database.sql.transaction(async (tx) => (await tx.run(...insertLock('g1:a'))) + 10),
+      database.sql.transaction(async (tx) => {
+        await tx.run(...insertLock('g1:b'));
+        await tx.run(...insertLock('g1:a')); // taken by the first
+      }),
+      database.sql.transaction(async (tx) => {
+        tx.write(...insertLock('g1:c'));
+        return 'third';
+      }),
+    ]);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: 11 });
+    expect(outcomes[1]?.status === 'rejected' && isUniqueViolation(outcomes[1].reason)).toBe(true);
+    expect(outcomes[2]).toEqual({ status: 'fulfilled', value: 'third' });
+    expect(await locks('g1:')).toEqual(['g1:a', 'g1:c']);
+  });
+
+  (kind === 'sqlite' ? test : test.skip)('on SQLite they share one durable COMMIT', async () => {
+    // Every connection runs with synchronous = FULL: a COMMIT returns once it is on disk.
+    expect(await database.sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
+    expect(await database.prisma.$queryRawUnsafe('PRAGMA synchronous')).toEqual([{ synchronous: 2n }]);
+    const scratch = new Sqlite(':memory:');
+    const statementProto = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+    scratch.close();
+    const run = jest.spyOn(statementProto, 'run');
+    try {
+      await Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key))))));
+      const commits = run.mock.contexts.filter((statement) => (statement as { source: string }).source === 'COMMIT');
+      expect(commits).toHaveLength(1);
+    } finally {
+      run.mockRestore();
+    }
+    expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
+  });
+
+  (kind === 'sqlite' ? test : test.skip)('when the shared transaction is lost, every one of them rejects and nothing commits', async () => {
+    const outcomes = await Promise.allSettled([
+      database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:a')))),
+      // Ends the shared transaction under the others' feet (as an I/O error would make SQLite do).
+      database.sql.transaction(async (tx) => void (await tx.run('ROLLBACK'))),
+      database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:c')))),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await locks('g3:')).toEqual([]);
+    // The connection is usable afterwards.
+    await database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:after'))));
+    expect(await locks('g3:')).toEqual(['g3:after']);
+  });
 });
 
 describe('writes issued without waiting (pipelined on PostgreSQL)', () => {

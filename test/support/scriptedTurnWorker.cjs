@@ -1,0 +1,28 @@
+// A stand-in for bot/turnWorker.ts that speaks the same protocol (bot/turnWorkerClient.ts), so
+// the client's side of it can be tested without a build: what a message's text says is what
+// the "turn" does. Plain CommonJS: a worker thread runs it without the test transformer.
+const { parentPort, workerData } = require('node:worker_threads');
+
+const { identityKey } = workerData.turnWorker;
+if (identityKey === 'cannot-start') throw new Error('no database here');
+const sends = new Map();
+let nextSend = 1;
+parentPort.on('message', async (m) => {
+  if (m.type === 'close') return process.exit(0);
+  if (m.type === 'sent') return sends.get(m.id)?.(m.error);
+  const text = m.type === 'handle' ? m.activity.text : m.event.type;
+  if (text === 'die') process.exit(7);
+  if (text === 'fail') return parentPort.postMessage({ type: 'failed', id: m.id, error: { name: 'TypeError', message: 'the turn broke' } });
+  if (text === 'publish') parentPort.postMessage({ type: 'publish', event: { type: 'handoff.queued', handoffId: 'HO-1' } });
+  let delivered = '';
+  if (text === 'send') {
+    const id = nextSend++;
+    const error = await new Promise((resolve) => {
+      sends.set(id, resolve);
+      parentPort.postMessage({ type: 'send', id, conversationId: 'c1', activities: [{ type: 'message', text: 'later' }] });
+    });
+    delivered = error ? ` (${error.message})` : ' (sent)';
+  }
+  parentPort.postMessage({ type: 'done', id: m.id, replies: [{ type: 'message', text: `${text}${delivered}`, thread: require('node:worker_threads').threadId }] });
+});
+parentPort.postMessage({ type: 'ready' });
