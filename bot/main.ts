@@ -1,16 +1,14 @@
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { DialogsError } from '../dialogs/loadDialogs';
 import { startBot } from './app';
 import { createLogger } from './logger';
-import { isTurnWorker, runTurnWorker } from './turnWorker';
-
-export { isTurnWorker, runTurnWorker };
 
 /**
  * `npm start`: one schema parses the environment; anything wrong stops here with the reason.
- * `entry` is the script that started it, which the turn worker runs too.
+ * `turnWorker` is the script the turn worker thread runs.
  */
-export async function main(entry: string): Promise<void> {
+export async function main(turnWorker: string): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -24,7 +22,7 @@ export async function main(entry: string): Promise<void> {
   const logger = createLogger(config.logLevel);
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, logger, config.turnWorker ? { turnWorker: entry } : {});
+    bot = await startBot(config, logger, config.turnWorker ? { turnWorker } : {});
   } catch (e) {
     if (e instanceof DialogsError || e instanceof ConfigError) console.error(e.message);
     else logger.fatal({ err: e }, 'start failed');
@@ -61,4 +59,4 @@ export async function main(entry: string): Promise<void> {
 }
 
 // `node dist/bot/main.js` starts it; in the bundle, bot/launch.ts does.
-if (require.main === module) void (isTurnWorker() ? runTurnWorker() : main(__filename));
+if (require.main === module) void main(path.join(__dirname, 'turnWorker.js'));

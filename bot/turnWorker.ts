@@ -1,35 +1,74 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { parseDialogs, readDialogFiles } from '../dialogs/loadDialogs';
 import { openDatabase } from '../db/client';
-import { createTurnSide } from './app';
+import type { Database } from '../db/client';
+import { createTurnSide, type TurnSide } from './turnSide';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { toWire, fromWire, type FromWorker, type ToWorker, type TurnWorkerData } from './turnWorkerClient';
-
-/** Whether this thread was started as the turn worker (bot/turnWorkerClient.ts). */
-export const isTurnWorker = (): boolean => parentPort !== null && (workerData as { turnWorker?: unknown } | null)?.turnWorker !== undefined;
+import { toWire, fromWire, type FromWorker, type ToWorker, type TurnWorkerInit } from './turnWorkerClient';
 
 /**
  * The turn worker's side: its own database connection and turn pipeline, built like the main
  * thread's (createTurnSide), answering the main thread's turns. The environment is the same
  * process's, so the configuration is parsed from it again; the identity key and the clock come
- * from the main thread.
+ * with the 'start' message, once the main thread has migrated the database. Until then the
+ * thread has loaded its code and checked the dialogs, in parallel with the main thread's start.
  */
 export async function runTurnWorker(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('runTurnWorker runs on a worker thread');
-  const { identityKey, clockOffsetMs } = (workerData as { turnWorker: TurnWorkerData }).turnWorker;
   const post = (m: FromWorker) => port.postMessage(m);
   const config = loadConfig();
   const logger = createLogger(config.logLevel).child({ thread: 'turns' });
-  const database = await openDatabase(config.databaseUrl);
-  const shipped = readDialogFiles();
-  const turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs: parseDialogs(shipped) });
-  await turns.dialogsSource.current();
 
-  // Proactive delivery and the agents' live feed stay in the main thread (they hold the adapter and the feed's clients).
+  let database: Database | undefined;
+  let turns: TurnSide | undefined;
+  const inFlight = new Set<Promise<unknown>>();
   const sends = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let nextSend = 1;
+  let onStart!: (init: TurnWorkerInit) => void;
+  const started = new Promise<TurnWorkerInit>((resolve) => (onStart = resolve));
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'start':
+        onStart(m.init);
+        return;
+      case 'sent': {
+        const s = sends.get(m.id);
+        sends.delete(m.id);
+        if (m.error) s?.reject(fromWire(m.error));
+        else s?.resolve();
+        return;
+      }
+      case 'close':
+        void Promise.allSettled([...inFlight])
+          .then(() => database?.close())
+          .catch((err: unknown) => logger.error({ err }, 'turn worker: closing the database failed'))
+          .finally(() => process.exit(0)); // ends this thread only
+        return;
+      case 'handle':
+      case 'deliver': {
+        // The main thread sends turns only after 'ready'.
+        const pipeline = (turns as TurnSide).pipeline;
+        const work = m.type === 'handle' ? pipeline.handle(m.activity) : pipeline.deliver(m.conversationId, m.event).then(() => []);
+        inFlight.add(work);
+        work.then(
+          (replies) => post({ type: 'done', id: m.id, replies }),
+          (e: unknown) => post({ type: 'failed', id: m.id, error: toWire(e) }),
+        ).finally(() => inFlight.delete(work));
+        return;
+      }
+    }
+  });
+
+  const shipped = readDialogFiles();
+  const shippedDialogs = parseDialogs(shipped);
+  const { identityKey, clockOffsetMs } = await started;
+  database = await openDatabase(config.databaseUrl);
+  turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs });
+  await turns.dialogsSource.current();
+  // Proactive delivery and the agents' live feed stay in the main thread (they hold the adapter and the feed's clients).
   turns.pipeline.link({
     publish: (event) => post({ type: 'publish', event }),
     proactive: {
@@ -41,34 +80,8 @@ export async function runTurnWorker(): Promise<void> {
         }),
     },
   });
-
-  const inFlight = new Set<Promise<unknown>>();
-  port.on('message', (m: ToWorker) => {
-    switch (m.type) {
-      case 'sent': {
-        const s = sends.get(m.id);
-        sends.delete(m.id);
-        if (m.error) s?.reject(fromWire(m.error));
-        else s?.resolve();
-        return;
-      }
-      case 'close':
-        void Promise.allSettled([...inFlight])
-          .then(() => database.close())
-          .catch((err: unknown) => logger.error({ err }, 'turn worker: closing the database failed'))
-          .finally(() => process.exit(0)); // ends this thread only
-        return;
-      case 'handle':
-      case 'deliver': {
-        const work = m.type === 'handle' ? turns.pipeline.handle(m.activity) : turns.pipeline.deliver(m.conversationId, m.event).then(() => []);
-        inFlight.add(work);
-        work.then(
-          (replies) => post({ type: 'done', id: m.id, replies }),
-          (e: unknown) => post({ type: 'failed', id: m.id, error: toWire(e) }),
-        ).finally(() => inFlight.delete(work));
-        return;
-      }
-    }
-  });
   post({ type: 'ready' });
 }
+
+// The thread's script: `dist/bot/turnWorker.js`, or, from the bundle, bot/launchTurns.ts.
+if (require.main === module) void runTurnWorker();

@@ -7,8 +7,8 @@ import type { Logger } from './logger';
 import type { ChannelActivity, OutboundActivity } from './replyRenderer';
 import type { TurnPipeline, TurnPipelineLinks } from './turnPipeline';
 
-/** What the turn worker is started with (workerData.turnWorker). */
-export interface TurnWorkerData {
+/** What the turn worker needs from the started bot (the 'start' message). */
+export interface TurnWorkerInit {
   identityKey: string;
   /** The bot's clock as an offset from the system clock, so both threads tell the same time (APP_NOW). */
   clockOffsetMs: number;
@@ -22,6 +22,7 @@ export interface WireError {
 
 /** Main thread → turn worker. */
 export type ToWorker =
+  | { type: 'start'; init: TurnWorkerInit }
   | { type: 'handle'; id: number; activity: InboundActivity }
   | { type: 'deliver'; id: number; conversationId: string; event: HubConversationEvent }
   | { type: 'sent'; id: number; error?: WireError }
@@ -41,6 +42,8 @@ export const toWire = (e: unknown): WireError =>
 export const fromWire = (w: WireError): Error => Object.assign(new Error(w.message), { name: w.name, ...(w.stack ? { stack: w.stack } : {}) });
 
 export interface TurnWorker extends TurnPipeline {
+  /** Hands the worker what it needs from the started bot (the database is migrated by then); resolves once it takes turns. */
+  start(init: { identityKey: string; clock: Clock }): Promise<void>;
   /** Lets the turns in flight finish, closes the worker's database connection and ends the thread. */
   close(): Promise<void>;
 }
@@ -52,77 +55,88 @@ const CLOSE_TIMEOUT_MS = 30_000;
  * Runs turns on a worker thread (bot/turnWorker.ts, started from `entry`, the built server):
  * this thread keeps HTTP and Bot Framework, the worker recognises, runs the machine and writes
  * the turn on its own database connection. The same interface as the pipeline it stands for.
- * A worker that dies fails the turns it had (a channel retries them, and a retried activity is
- * answered once); the next turn starts a new one.
+ * The thread starts at once and loads its code while this one migrates and opens the database;
+ * start() then lets it open its own. A worker that dies fails the turns it had (a channel
+ * retries them, and a retried activity is answered once); the next turn starts a new one.
  */
-export async function startTurnWorker(deps: { entry: string; identityKey: string; clock: Clock; logger: Logger }): Promise<TurnWorker> {
-  const { entry, identityKey, clock, logger } = deps;
+export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
   let links: TurnPipelineLinks | undefined;
+  let init: { identityKey: string; clock: Clock } | undefined;
   const pending = new Map<number, { resolve: (replies: ChannelActivity[]) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let closing = false;
 
-  function spawn(): Promise<Worker> {
-    const turnWorker: TurnWorkerData = { identityKey, clockOffsetMs: clock().getTime() - Date.now() };
-    const worker = new Worker(entry, { workerData: { turnWorker }, ...(process.env.YG ? { resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG) } } : {}) });
-    return new Promise<Worker>((resolve, reject) => {
-      let ready = false;
-      let failure: Error | undefined;
-      worker.on('message', (m: FromWorker) => {
-        switch (m.type) {
-          case 'ready':
-            ready = true;
-            resolve(worker);
-            return;
-          case 'done':
-          case 'failed': {
-            const p = pending.get(m.id);
-            pending.delete(m.id);
-            if (m.type === 'done') p?.resolve(m.replies);
-            else p?.reject(fromWire(m.error));
-            return;
-          }
-          case 'publish':
-            links?.publish(m.event);
-            return;
-          case 'send': {
-            const answer = (error?: unknown) => worker.postMessage({ type: 'sent', id: m.id, ...(error === undefined ? {} : { error: toWire(error) }) } satisfies ToWorker);
-            if (!links) answer(new Error('proactive delivery is not linked'));
-            else links.proactive.send(m.conversationId, m.activities, m.options).then(() => answer(), answer);
-            return;
-          }
+  const startMessage = (i: { identityKey: string; clock: Clock }): ToWorker => ({ type: 'start', init: { identityKey: i.identityKey, clockOffsetMs: i.clock().getTime() - Date.now() } });
+
+  interface Spawned {
+    worker: Worker;
+    /** Resolves once the worker takes turns; rejects when it stops before. */
+    ready: Promise<Worker>;
+    exited: Promise<void>;
+  }
+
+  /** A new thread; it takes turns once started (at once when start() was called before). */
+  function spawn(): Spawned {
+    const worker = new Worker(entry, { workerData: { turnWorker: true } });
+    if (init) worker.postMessage(startMessage(init));
+    let isReady = false;
+    let failure: Error | undefined;
+    let onReady!: (w: Worker) => void;
+    let onFailed!: (e: Error) => void;
+    const ready = new Promise<Worker>((resolve, reject) => ((onReady = resolve), (onFailed = reject)));
+    ready.catch(() => undefined); // told to whoever waits for it
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'ready':
+          isReady = true;
+          onReady(worker);
+          return;
+        case 'done':
+        case 'failed': {
+          const p = pending.get(m.id);
+          pending.delete(m.id);
+          if (m.type === 'done') p?.resolve(m.replies);
+          else p?.reject(fromWire(m.error));
+          return;
         }
-      });
-      worker.on('error', (e) => {
-        failure = e;
-        logger.error({ err: e }, 'turn worker failed');
-      });
-      worker.on('exit', (code) => {
-        const stopped = new Error(`the turn worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`);
-        for (const p of pending.values()) p.reject(stopped);
-        pending.clear();
-        if (!ready) reject(stopped);
-        else if (!closing) {
-          logger.error({ code }, 'turn worker stopped; starting a new one');
-          current = spawn();
-          current.catch(() => undefined); // reported to the turn that waits for it
+        case 'publish':
+          links?.publish(m.event);
+          return;
+        case 'send': {
+          const answer = (error?: unknown) => worker.postMessage({ type: 'sent', id: m.id, ...(error === undefined ? {} : { error: toWire(error) }) } satisfies ToWorker);
+          if (!links) answer(new Error('proactive delivery is not linked'));
+          else links.proactive.send(m.conversationId, m.activities, m.options).then(() => answer(), answer);
+          return;
         }
-      });
+      }
     });
+    worker.on('error', (e) => {
+      failure = e;
+      logger.error({ err: e }, 'turn worker failed');
+    });
+    worker.on('exit', (code) => {
+      const stopped = new Error(`the turn worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`);
+      for (const p of pending.values()) p.reject(stopped);
+      pending.clear();
+      if (!isReady) onFailed(stopped);
+      else if (!closing && current.worker === worker) {
+        logger.error({ code }, 'turn worker stopped; starting a new one');
+        current = spawn();
+      }
+    });
+    return { worker, ready, exited };
   }
 
   let current = spawn();
-  await current;
 
-  /** The worker, or a new one when the last one could not start. */
+  /** The worker, or, when the last one could not start, a new one for the next turn. */
   async function running(): Promise<Worker> {
+    const spawned = current;
     try {
-      return await current;
+      return await spawned.ready;
     } catch (e) {
-      if (!closing) {
-        current = spawn();
-        current.catch(() => undefined);
-      }
+      if (!closing && current === spawned) current = spawn();
       throw e;
     }
   }
@@ -137,6 +151,11 @@ export async function startTurnWorker(deps: { entry: string; identityKey: string
   }
 
   return {
+    async start(i) {
+      init = i;
+      current.worker.postMessage(startMessage(i));
+      await current.ready;
+    },
     link(l: TurnPipelineLinks): void {
       links = l;
     },
@@ -147,9 +166,7 @@ export async function startTurnWorker(deps: { entry: string; identityKey: string
     async close() {
       if (closing) return;
       closing = true;
-      const worker = await current.catch(() => undefined);
-      if (!worker) return;
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      const { worker, exited } = current;
       worker.postMessage({ type: 'close' } satisfies ToWorker);
       const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
       await exited;

@@ -22,9 +22,15 @@ const prismaClientsBeside = {
   },
 };
 
-await build({
-  entryPoints: [path.join(root, 'dist/bot/main.js')],
-  outfile: path.join(root, 'dist/bundle/server.js'),
+// Two bundles: the server (main thread) and the turn worker's thread, which leaves out HTTP and
+// Bot Framework and so starts sooner (a start waits for both).
+const bundles = [
+  ['dist/bot/main.js', 'dist/bundle/server.js'],
+  ['dist/bot/turnWorker.js', 'dist/bundle/turns.js'],
+];
+for (const [entry, outfile] of bundles) await build({
+  entryPoints: [path.join(root, entry)],
+  outfile: path.join(root, outfile),
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -38,7 +44,8 @@ await build({
   logLevel: 'warning',
 });
 
-// V8's code cache for it (bot/bundleLoader.ts), made by this same Node: every start uses it.
-createRequire(import.meta.url)(path.join(root, 'dist/bot/bundleLoader.js')).runBundle(path.join(root, 'dist/bundle/server.js'), { writeCache: true });
+// V8's code cache for each (bot/bundleLoader.ts), made by this same Node: every start uses it.
+const { runBundle } = createRequire(import.meta.url)(path.join(root, 'dist/bot/bundleLoader.js'));
+for (const [, outfile] of bundles) runBundle(path.join(root, outfile), { writeCache: true });
 // Loading the modules may have left handles open (none of them is needed here).
 process.exit(0);

@@ -1,13 +1,15 @@
 // A stand-in for bot/turnWorker.ts that speaks the same protocol (bot/turnWorkerClient.ts), so
 // the client's side of it can be tested without a build: what a message's text says is what
 // the "turn" does. Plain CommonJS: a worker thread runs it without the test transformer.
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 
-const { identityKey } = workerData.turnWorker;
-if (identityKey === 'cannot-start') throw new Error('no database here');
 const sends = new Map();
 let nextSend = 1;
 parentPort.on('message', async (m) => {
+  if (m.type === 'start') {
+    if (m.init.identityKey === 'cannot-start') throw new Error('no database here');
+    return parentPort.postMessage({ type: 'ready' });
+  }
   if (m.type === 'close') return process.exit(0);
   if (m.type === 'sent') return sends.get(m.id)?.(m.error);
   const text = m.type === 'handle' ? m.activity.text : m.event.type;
@@ -25,4 +27,3 @@ parentPort.on('message', async (m) => {
   }
   parentPort.postMessage({ type: 'done', id: m.id, replies: [{ type: 'message', text: `${text}${delivered}`, thread: require('node:worker_threads').threadId }] });
 });
-parentPort.postMessage({ type: 'ready' });

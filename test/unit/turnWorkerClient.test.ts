@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InboundActivity } from '../../bot/activitySchema';
 import { createLogger } from '../../bot/logger';
-import { startTurnWorker, type TurnWorker } from '../../bot/turnWorkerClient';
+import { createTurnWorker, type TurnWorker } from '../../bot/turnWorkerClient';
 import type { HubEvent } from '../../bot/handoffHub';
 
 /**
@@ -25,7 +25,8 @@ async function start(identityKey = 'k') {
   const published: HubEvent[] = [];
   const sent: unknown[] = [];
   let failSends = false;
-  worker = await startTurnWorker({ entry, identityKey, clock: () => new Date(), logger });
+  worker = createTurnWorker(entry, logger);
+  await worker.start({ identityKey, clock: () => new Date() });
   worker.link({
     publish: (e) => published.push(e),
     proactive: {
@@ -76,7 +77,14 @@ test('a worker that dies fails the turns it had, and the next turn gets a new wo
 });
 
 test('a worker that cannot start fails the start, with the reason', async () => {
-  await expect(startTurnWorker({ entry, identityKey: 'cannot-start', clock: () => new Date(), logger })).rejects.toThrow(/the turn worker stopped \(exit code 1\): no database here/);
+  worker = createTurnWorker(entry, logger);
+  await expect(worker.start({ identityKey: 'cannot-start', clock: () => new Date() })).rejects.toThrow(/the turn worker stopped \(exit code 1\): no database here/);
+});
+
+test('a worker closed before it started ends', async () => {
+  const w = createTurnWorker(entry, logger);
+  await w.close();
+  await expect(w.handle(say('late'))).rejects.toThrow(/shutting down/);
 });
 
 test('after close, no turn is taken', async () => {
