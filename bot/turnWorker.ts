@@ -1,7 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { parseDialogs, readDialogFiles } from '../dialogs/loadDialogs';
-import { openDatabase } from '../db/client';
-import type { Database } from '../db/client';
+import { openDatabase, type Database } from '../db/client';
 import { createTurnSide, type TurnSide } from './turnSide';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
