@@ -190,11 +190,12 @@ class Mutex {
 }
 
 /**
- * One lock per database file for the whole process. better-sqlite3 waits for a busy file
- * synchronously, blocking the event loop: a connection waiting for another connection of the same
- * process would block the very code that could finish the other's transaction (a 5 s stall, then
- * SQLITE_BUSY). So connections of one process take turns here, and the busy timeout only ever
- * waits for other processes.
+ * One lock per database file for the whole thread (module state: the turn worker's thread has its
+ * own). better-sqlite3 waits for a busy file synchronously, blocking the event loop: a connection
+ * waiting for another connection of the same thread would block the very code that could finish
+ * the other's transaction (a 5 s stall, then SQLITE_BUSY). So connections of one thread take turns
+ * here, and the busy timeout only ever waits for other threads or processes, which finish their
+ * transactions on their own event loops.
  */
 const fileLocks = new Map<string, Mutex>();
 const fileLock = (file: string): Mutex => {
