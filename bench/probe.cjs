@@ -2,7 +2,7 @@
  * Preloaded into the server by the benchmark (`node -r ./bench/probe.cjs dist/bot/launch.js`,
  * started with an IPC channel). Changes nothing in the bot; answers the benchmark's questions:
  *
- * - { type: 'memory' } → a full GC, then process.memoryUsage() (MiB) and the live handle count;
+ * - { type: 'memory' } → a full GC in every thread, then the process's memory (MiB), its heap the sum of all threads';
  * - { type: 'sql' }    → how many SQL statements ran (SQLite: better-sqlite3 Statement#run/get/all/iterate; PostgreSQL:
  *   pg Client#query), grouped by their first words, since the last { type: 'sql-reset' }.
  *

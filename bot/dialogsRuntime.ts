@@ -26,7 +26,7 @@ export interface DialogsRuntime {
   flowVersion: string;
 }
 
-/** Binds a machine to its actors for a version's dialogs (bot/app.ts provideMachine). */
+/** Binds a machine to its actors for a version's dialogs (bot/turnSide.ts provideMachine). */
 export type MachineFactory = (dialogs: Dialogs) => ConversationMachine;
 
 const sha = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');

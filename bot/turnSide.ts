@@ -30,7 +30,7 @@ function productOf(dialogs: Dialogs, product: string) {
   return p;
 }
 
-export function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTerms {
+function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTerms {
   return (product) => {
     const { penalty } = productOf(dialogs, product);
     return { penaltyMultiplier: penalty.multiplier, penaltyCapAnnual: penalty.capAnnual, dayBasis: penalty.dayBasis, compound: penalty.compound, lateFee: penalty.lateFee };
@@ -38,7 +38,7 @@ export function penaltyTermsOf(dialogs: Dialogs): (product: string) => PenaltyTe
 }
 
 /** The plan actors' view of the policy. */
-export function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDeps {
+function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDeps {
   return {
     sql: database.sql,
     timeZone: config.timeZone,
