@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../db/client';
 import { createTurnSide, type TurnSide } from './turnSide';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
-import { toWire, fromWire, type FromWorker, type ToWorker, type TurnWorkerInit } from './turnWorkerClient';
+import { createCalls, fromWire, toWire, type FromWorker, type ToWorker, type TurnWorkerInit } from './turnWorkerClient';
 
 /**
  * The turn worker's side: its own database connection and turn pipeline, built like the main
@@ -23,8 +23,7 @@ export async function runTurnWorker(): Promise<void> {
   let database: Database | undefined;
   let turns: TurnSide | undefined;
   const inFlight = new Set<Promise<unknown>>();
-  const sends = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  let nextSend = 1;
+  const sends = createCalls<void>();
   let onStart!: (init: TurnWorkerInit) => void;
   const started = new Promise<TurnWorkerInit>((resolve) => (onStart = resolve));
 
@@ -33,13 +32,9 @@ export async function runTurnWorker(): Promise<void> {
       case 'start':
         onStart(m.init);
         return;
-      case 'sent': {
-        const s = sends.get(m.id);
-        sends.delete(m.id);
-        if (m.error) s?.reject(fromWire(m.error));
-        else s?.resolve();
+      case 'sent':
+        sends.settle(m.id, m.error ? { error: fromWire(m.error) } : { value: undefined });
         return;
-      }
       case 'close':
         void Promise.allSettled([...inFlight])
           .then(() => database?.close())
@@ -71,12 +66,11 @@ export async function runTurnWorker(): Promise<void> {
   turns.pipeline.link({
     publish: (event) => post({ type: 'publish', event }),
     proactive: {
-      send: (conversationId, activities, options) =>
-        new Promise<void>((resolve, reject) => {
-          const id = nextSend++;
-          sends.set(id, { resolve, reject });
-          post({ type: 'send', id, conversationId, activities, ...(options ? { options } : {}) });
-        }),
+      send: (conversationId, activities, options) => {
+        const { id, answer } = sends.open();
+        post({ type: 'send', id, conversationId, activities, ...(options ? { options } : {}) });
+        return answer;
+      },
     },
   });
   post({ type: 'ready' });

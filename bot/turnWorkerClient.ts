@@ -14,6 +14,8 @@ export interface TurnWorkerInit {
   clockOffsetMs: number;
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export interface WireError {
   name: string;
   message: string;
@@ -48,6 +50,29 @@ export interface TurnWorker extends TurnPipeline {
   close(): Promise<void>;
 }
 
+/** Calls across the threads awaiting their answer, by id (turns on the main thread's side, proactive sends on the worker's). */
+export function createCalls<T>() {
+  const waiting = new Map<number, { resolve: (value: T) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  return {
+    /** A new call: its id, to send along, and the promise of its answer. */
+    open(): { id: number; answer: Promise<T> } {
+      const id = nextId++;
+      return { id, answer: new Promise<T>((resolve, reject) => waiting.set(id, { resolve, reject })) };
+    },
+    settle(id: number, outcome: { value: T } | { error: Error }): void {
+      const call = waiting.get(id);
+      waiting.delete(id);
+      if ('error' in outcome) call?.reject(outcome.error);
+      else call?.resolve(outcome.value);
+    },
+    failAll(error: Error): void {
+      for (const call of waiting.values()) call.reject(error);
+      waiting.clear();
+    },
+  };
+}
+
 /** How long close() waits for the worker's turns in flight before ending the thread anyway. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
@@ -62,8 +87,7 @@ const CLOSE_TIMEOUT_MS = 30_000;
 export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
   let links: TurnPipelineLinks | undefined;
   let init: { identityKey: string; clock: Clock } | undefined;
-  const pending = new Map<number, { resolve: (replies: ChannelActivity[]) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
+  const turns = createCalls<ChannelActivity[]>();
   let closing = false;
 
   const startMessage = (i: { identityKey: string; clock: Clock }): ToWorker => ({ type: 'start', init: { identityKey: i.identityKey, clockOffsetMs: i.clock().getTime() - Date.now() } });
@@ -93,13 +117,11 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
           onReady(worker);
           return;
         case 'done':
-        case 'failed': {
-          const p = pending.get(m.id);
-          pending.delete(m.id);
-          if (m.type === 'done') p?.resolve(m.replies);
-          else p?.reject(fromWire(m.error));
+          turns.settle(m.id, { value: m.replies });
           return;
-        }
+        case 'failed':
+          turns.settle(m.id, { error: fromWire(m.error) });
+          return;
         case 'publish':
           links?.publish(m.event);
           return;
@@ -117,8 +139,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     });
     worker.on('exit', (code) => {
       const stopped = new Error(`the turn worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`);
-      for (const p of pending.values()) p.reject(stopped);
-      pending.clear();
+      turns.failAll(stopped);
       if (!isReady) onFailed(stopped);
       else if (!closing && current.worker === worker) {
         logger.error({ code }, 'turn worker stopped; starting a new one');
@@ -141,13 +162,13 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     }
   }
 
-  async function request(message: Extract<ToWorker, { type: 'handle' | 'deliver' }>): Promise<ChannelActivity[]> {
+  /** A turn for the worker: the message without its id, which the call gives it. */
+  async function request(message: DistributiveOmit<Extract<ToWorker, { type: 'handle' | 'deliver' }>, 'id'>): Promise<ChannelActivity[]> {
     if (closing) throw new Error('the bot is shutting down');
     const worker = await running();
-    return new Promise<ChannelActivity[]>((resolve, reject) => {
-      pending.set(message.id, { resolve, reject });
-      worker.postMessage(message);
-    });
+    const { id, answer } = turns.open();
+    worker.postMessage({ ...message, id });
+    return answer;
   }
 
   return {
@@ -159,9 +180,9 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     link(l: TurnPipelineLinks): void {
       links = l;
     },
-    handle: (activity) => request({ type: 'handle', id: nextId++, activity }),
+    handle: (activity) => request({ type: 'handle', activity }),
     async deliver(conversationId, event) {
-      await request({ type: 'deliver', id: nextId++, conversationId, event });
+      await request({ type: 'deliver', conversationId, event });
     },
     async close() {
       if (closing) return;
