@@ -43,9 +43,15 @@ export const toWire = (e: unknown): WireError =>
 
 export const fromWire = (w: WireError): Error => Object.assign(new Error(w.message), { name: w.name, ...(w.stack ? { stack: w.stack } : {}) });
 
+/** What start() is given: the bot's identity key and clock. */
+interface StartWith {
+  identityKey: string;
+  clock: Clock;
+}
+
 export interface TurnWorker extends TurnPipeline {
   /** Hands the worker what it needs from the started bot (the database is migrated by then); resolves once it takes turns. */
-  start(init: { identityKey: string; clock: Clock }): Promise<void>;
+  start(init: StartWith): Promise<void>;
   /** Lets the turns in flight finish, closes the worker's database connection and ends the thread. */
   close(): Promise<void>;
 }
@@ -86,11 +92,11 @@ const CLOSE_TIMEOUT_MS = 30_000;
  */
 export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
   let links: TurnPipelineLinks | undefined;
-  let init: { identityKey: string; clock: Clock } | undefined;
+  let init: StartWith | undefined;
   const turns = createCalls<ChannelActivity[]>();
   let closing = false;
 
-  const startMessage = (i: { identityKey: string; clock: Clock }): ToWorker => ({ type: 'start', init: { identityKey: i.identityKey, clockOffsetMs: i.clock().getTime() - Date.now() } });
+  const startMessage = (i: StartWith): ToWorker => ({ type: 'start', init: { identityKey: i.identityKey, clockOffsetMs: i.clock().getTime() - Date.now() } });
 
   interface Spawned {
     worker: Worker;
@@ -101,7 +107,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
 
   /** A new thread; it takes turns once started (at once when start() was called before). */
   function spawn(): Spawned {
-    const worker = new Worker(entry, { workerData: { turnWorker: true } });
+    const worker = new Worker(entry);
     if (init) worker.postMessage(startMessage(init));
     let isReady = false;
     let failure: Error | undefined;
