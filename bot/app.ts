@@ -105,7 +105,7 @@ export async function startBot(
       log: logger,
       ...(options.reminderEveryMs !== undefined ? { everyMs: options.reminderEveryMs } : {}),
     });
-    const server = createServer({ config, identityKey, database, pipeline, store, adapter, botAuth, hub, auth, outcomeDecided: () => reminders.runOnce(), files, logger, clock, webRoot: path.join(projectRoot, 'web'), studio: { source: dialogsSource, preview, flowToMermaid: (flow) => flowToMermaid(flow as FlowDocument) } });
+    const server = createServer({ config, identityKey, database, pipeline, turnsHealthy: () => worker?.health() ?? Promise.resolve(), store, adapter, botAuth, hub, auth, outcomeDecided: () => reminders.runOnce(), files, logger, clock, webRoot: path.join(projectRoot, 'web'), studio: { source: dialogsSource, preview, flowToMermaid: (flow) => flowToMermaid(flow as FlowDocument) } });
     const requests = trackRequests(server);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);

@@ -28,6 +28,8 @@ export interface ServerDeps {
   identityKey: string;
   database: Database;
   pipeline: TurnPipeline;
+  /** Resolves when turns can run beyond the main thread's database: the turn worker answers from its own connection. */
+  turnsHealthy: () => Promise<void>;
   store: ConversationStore;
   adapter: BotAdapter;
   botAuth: BotAuthentication;
@@ -154,11 +156,19 @@ export function createServer(deps: ServerDeps): restify.Server {
   server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
     try {
       await database.prisma.$queryRawUnsafe('SELECT 1');
-      res.json(200, { status: 'ok' });
     } catch (e) {
       logger.warn({ err: e }, 'health check: database unreachable');
       res.json(503, { status: 'unavailable', reason: 'database unreachable' });
+      return;
     }
+    try {
+      await deps.turnsHealthy();
+    } catch (e) {
+      logger.warn({ err: e }, 'health check: the turn worker is not answering');
+      res.json(503, { status: 'unavailable', reason: 'turn worker unavailable' });
+      return;
+    }
+    res.json(200, { status: 'ok' });
   });
 
   registerDirectLine(server, {

@@ -28,6 +28,7 @@ export type ToWorker =
   | { type: 'handle'; id: number; activity: InboundActivity }
   | { type: 'deliver'; id: number; conversationId: string; event: HubConversationEvent }
   | { type: 'sent'; id: number; error?: WireError }
+  | { type: 'health'; id: number }
   | { type: 'close' };
 
 /** Turn worker → main thread. */
@@ -35,6 +36,8 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; id: number; replies: ChannelActivity[] }
   | { type: 'failed'; id: number; error: WireError }
+  | { type: 'healthy'; id: number }
+  | { type: 'unhealthy'; id: number; error: WireError }
   | { type: 'publish'; event: HubEvent }
   | { type: 'send'; id: number; conversationId: string; activities: OutboundActivity[]; options?: Parameters<TurnPipelineLinks['proactive']['send']>[2] };
 
@@ -52,6 +55,8 @@ interface StartWith {
 export interface TurnWorker extends TurnPipeline {
   /** Hands the worker what it needs from the started bot (the database is migrated by then); resolves once it takes turns. */
   start(init: StartWith): Promise<void>;
+  /** Resolves when the worker answers from its own database connection; rejects, saying why, when it does not within HEALTH_TIMEOUT_MS. */
+  health(): Promise<void>;
   /** Lets the turns in flight finish, closes the worker's database connection and ends the thread. */
   close(): Promise<void>;
 }
@@ -82,6 +87,9 @@ export function createCalls<T>() {
 /** How long close() waits for the worker's turns in flight before ending the thread anyway. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
+/** How long health() waits for the worker (a new one starting included): well under a load balancer's check interval. */
+export const HEALTH_TIMEOUT_MS = 3_000;
+
 /**
  * Runs turns on a worker thread (bot/turnWorker.ts, started from `entry`, the built server):
  * this thread keeps HTTP and Bot Framework, the worker recognises, runs the machine and writes
@@ -94,6 +102,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
   let links: TurnPipelineLinks | undefined;
   let init: StartWith | undefined;
   const turns = createCalls<ChannelActivity[]>();
+  const checks = createCalls<void>();
   let closing = false;
 
   const startMessage = (i: StartWith): ToWorker => ({ type: 'start', init: { identityKey: i.identityKey, clockOffsetMs: i.clock().getTime() - Date.now() } });
@@ -128,6 +137,12 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
         case 'failed':
           turns.settle(m.id, { error: fromWire(m.error) });
           return;
+        case 'healthy':
+          checks.settle(m.id, { value: undefined });
+          return;
+        case 'unhealthy':
+          checks.settle(m.id, { error: fromWire(m.error) });
+          return;
         case 'publish':
           links?.publish(m.event);
           return;
@@ -146,6 +161,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     worker.on('exit', (code) => {
       const stopped = new Error(`the turn worker stopped (exit code ${code})${failure ? `: ${failure.message}` : ''}`);
       turns.failAll(stopped);
+      checks.failAll(stopped);
       if (!isReady) onFailed(stopped);
       else if (!closing && current.worker === worker) {
         logger.error({ code }, 'turn worker stopped; starting a new one');
@@ -182,6 +198,29 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
       init = i;
       current.worker.postMessage(startMessage(i));
       await current.ready;
+    },
+    async health() {
+      if (closing) throw new Error('the bot is shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      let asked: number | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the turn worker did not answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
+      });
+      const answered = (async () => {
+        const worker = await running();
+        const { id, answer } = checks.open();
+        asked = id;
+        worker.postMessage({ type: 'health', id } satisfies ToWorker);
+        await answer;
+      })();
+      answered.catch(() => undefined); // a late failure, after the timeout was reported
+      try {
+        await Promise.race([answered, late]);
+      } finally {
+        clearTimeout(timer);
+        // A worker that never answers does not keep the call.
+        if (asked !== undefined) checks.settle(asked, { value: undefined });
+      }
     },
     link(l: TurnPipelineLinks): void {
       links = l;

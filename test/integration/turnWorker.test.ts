@@ -25,6 +25,8 @@ async function conversationsOn(env: Record<string, string>) {
     const verified = await talk('w-zh', '138 0013 8001 1234 1990-01-01');
     const owed = await talk('w-zh', '我欠多少钱');
     const english = await talk('w-en', 'Hello, how much do I owe?', { locale: 'en-US' });
+    // With the worker, /healthz also asks it to answer from its own database connection.
+    const health = (await fetch(`${server.url}/healthz`)).status;
     await server.kill('SIGTERM');
     const turns = fs
       .readFileSync(logFile, 'utf8')
@@ -32,7 +34,7 @@ async function conversationsOn(env: Record<string, string>) {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { msg: string; thread?: string })
       .filter((l) => l.msg === 'turn');
-    return { verified: verified.text, owed: owed.text, english: english.text, threads: turns.map((t) => t.thread ?? 'main') };
+    return { verified: verified.text, owed: owed.text, english: english.text, health, threads: turns.map((t) => t.thread ?? 'main') };
   } finally {
     await server.kill();
     await db.drop();
@@ -46,6 +48,7 @@ test('turns run on the worker thread by default, and in the main thread with TUR
   expect(onWorker.verified).toContain('张伟');
   expect(onWorker.owed).toMatch(/¥|元/);
   expect(onWorker.english).toMatch(/verify|identity|phone/i);
+  expect(onWorker.health).toBe(200);
   expect(onWorker.threads).toEqual(['turns', 'turns', 'turns', 'turns']);
   expect(inline.threads).toEqual(['main', 'main', 'main', 'main']);
   expect({ ...inline, threads: undefined }).toEqual({ ...onWorker, threads: undefined });

@@ -27,7 +27,9 @@ export interface TestBot {
  * The real server (same start-up as `npm start`) on a fresh database with the demo portfolio,
  * on an ephemeral loopback port. `TEST_DATABASE=postgres` runs the suites on PostgreSQL.
  */
-export async function startTestBot(opts: { kind?: 'sqlite' | 'postgres'; env?: Record<string, string>; shareDatabaseOf?: TestBot; reminderEveryMs?: number } = {}): Promise<TestBot> {
+export async function startTestBot(
+  opts: { kind?: 'sqlite' | 'postgres'; env?: Record<string, string>; shareDatabaseOf?: TestBot; reminderEveryMs?: number; turnWorker?: string } = {},
+): Promise<TestBot> {
   const kind = opts.kind ?? (process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite');
   // A second server on the same database (as behind a load balancer) leaves dropping it to the first.
   const db = opts.shareDatabaseOf ? { url: opts.shareDatabaseOf.databaseUrl, drop: async () => {} } : await freshDatabaseUrl(kind);
@@ -44,7 +46,7 @@ export async function startTestBot(opts: { kind?: 'sqlite' | 'postgres'; env?: R
   });
   let offsetMs = 0;
   const base = createClock(config.appNow);
-  const bot = await startBot(config, createLogger(config.logLevel), { clock: () => new Date(base().getTime() + offsetMs), reminderEveryMs: opts.reminderEveryMs ?? 0 });
+  const bot = await startBot(config, createLogger(config.logLevel), { clock: () => new Date(base().getTime() + offsetMs), reminderEveryMs: opts.reminderEveryMs ?? 0, ...(opts.turnWorker ? { turnWorker: opts.turnWorker } : {}) });
   return {
     url: bot.url,
     databaseUrl: db.url,

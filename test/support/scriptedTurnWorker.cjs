@@ -5,10 +5,19 @@ const { parentPort } = require('node:worker_threads');
 
 const sends = new Map();
 let nextSend = 1;
+// The identity key says how the worker behaves: 'cannot-start', 'sick' (its health check fails)
+// or 'mute' (it never answers one); anything else is a healthy worker.
+let identityKey;
 parentPort.on('message', async (m) => {
   if (m.type === 'start') {
-    if (m.init.identityKey === 'cannot-start') throw new Error('no database here');
+    identityKey = m.init.identityKey;
+    if (identityKey === 'cannot-start') throw new Error('no database here');
     return parentPort.postMessage({ type: 'ready' });
+  }
+  if (m.type === 'health') {
+    if (identityKey === 'mute') return undefined;
+    if (identityKey === 'sick') return parentPort.postMessage({ type: 'unhealthy', id: m.id, error: { name: 'SqliteError', message: 'disk I/O error' } });
+    return parentPort.postMessage({ type: 'healthy', id: m.id });
   }
   if (m.type === 'close') return process.exit(0);
   if (m.type === 'sent') return sends.get(m.id)?.(m.error);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InboundActivity } from '../../bot/activitySchema';
 import { createLogger } from '../../bot/logger';
-import { createTurnWorker, type TurnWorker } from '../../bot/turnWorkerClient';
+import { createTurnWorker, HEALTH_TIMEOUT_MS, type TurnWorker } from '../../bot/turnWorkerClient';
 import type { HubEvent } from '../../bot/handoffHub';
 
 /**
@@ -74,6 +74,39 @@ test('a worker that dies fails the turns it had, and the next turn gets a new wo
   const next = await answer(worker, 'two');
   expect(next[0]?.text).toBe('two');
   expect(next[0]?.thread).not.toBe(first[0]?.thread);
+});
+
+describe('health', () => {
+  test('resolves when the worker answers from its connection', async () => {
+    const { worker } = await start();
+    await expect(worker.health()).resolves.toBeUndefined();
+  });
+
+  test("rejects with the worker's reason when its check fails", async () => {
+    const { worker } = await start('sick');
+    await expect(worker.health()).rejects.toMatchObject({ name: 'SqliteError', message: 'disk I/O error' });
+  });
+
+  test('rejects when the worker does not answer in time', async () => {
+    const { worker } = await start('mute');
+    const asked = Date.now();
+    await expect(worker.health()).rejects.toThrow(`the turn worker did not answer within ${HEALTH_TIMEOUT_MS} ms`);
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(HEALTH_TIMEOUT_MS - 50);
+    // Its turns are still answered: health says nothing it does not know.
+    expect(await answer(worker, 'still here')).toMatchObject([{ text: 'still here' }]);
+  }, 10_000);
+
+  test('after a worker died, the check starts a new one and is answered by it', async () => {
+    const { worker } = await start();
+    await expect(worker.handle(say('die'))).rejects.toThrow(/exit code 7/);
+    await expect(worker.health()).resolves.toBeUndefined();
+  });
+
+  test('after close, it fails', async () => {
+    const { worker: w } = await start();
+    await w.close();
+    await expect(w.health()).rejects.toThrow(/shutting down/);
+  });
 });
 
 test('a worker that cannot start fails the start, with the reason', async () => {
