@@ -51,7 +51,8 @@ export async function ensureBuilt(): Promise<void> {
   try {
     if (!stale()) return;
     const startedAt = new Date();
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    // The whole build: the server runs from its bundles (bot/launch.ts), which tsc alone leaves as they were.
+    const r = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
     fs.writeFileSync(STAMP, '');
     // The build's start, so that a source saved during it is seen as newer next time.
