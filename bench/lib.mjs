@@ -200,6 +200,35 @@ export function runNode(args, { env = {}, cwd = root, input, onSpawn = () => {},
   });
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL server on this machine: every process named
+ * `postgres` (backends, WAL writer, checkpointer …). It shares the two cores with the bot and the
+ * load generator, so its time per turn is part of what a turn costs here.
+ */
+export function postgresCpuSeconds() {
+  let total = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    total += cpuSeconds(pid) ?? 0;
+  }
+  return total;
+}
+
 /** A fresh PostgreSQL database: { url, drop() }. */
 export async function freshPostgres(label) {
   const pg = require('pg');

@@ -7,8 +7,8 @@
  *   npm run bench -- --both        both, one after the other
  *   npm run bench -- --smoke       everything, tiny and fast (CI: proves the benchmark still runs;
  *                                  results go to a temp file, never to bench/results.json)
- *   options: --seconds N (measured seconds per load phase, default 10), --only throughput,coldstart,
- *            memory,portfolio,profile  --rows N (portfolio installments, default 1000000)
+ *   options: --seconds N (measured seconds per load phase, default 10), --only throughput,turnpath,
+ *            coldstart,memory,portfolio,profile  --rows N (portfolio installments, default 1000000)
  *            --memory 1000,10000,100000 (conversation counts)  --no-build
  *
  * What runs: `npm run -s build`; the real server as production runs it (`node dist/bot/launch.js`,
@@ -26,7 +26,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, freshPostgres, freshSqlite, loadAverage, machine, probeMemory, root, runNode, startProcess, tempDir,
+  APP_NOW, cpuSeconds, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -42,7 +42,7 @@ const option = (name, fallback) => {
 };
 const smoke = flag('smoke');
 const databases = flag('both') ? ['sqlite', 'postgres'] : flag('pg') ? ['postgres'] : ['sqlite'];
-const SECTIONS = ['throughput', 'coldstart', 'memory', 'portfolio', 'profile'];
+const SECTIONS = ['throughput', 'turnpath', 'coldstart', 'memory', 'portfolio', 'profile'];
 const only = new Set(option('only', SECTIONS.join(',')).split(','));
 for (const s of only) if (!SECTIONS.includes(s)) fail(`unknown section "${s}" (${SECTIONS.join(', ')})`);
 
@@ -143,35 +143,6 @@ function startEcho() {
   return start('echo bot', [path.join(root, 'bench/echoBot.mjs')], {});
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds used so far by the PostgreSQL server on this machine: every process named
- * `postgres` (backends, WAL writer, checkpointer …). It shares the two cores with the bot and the
- * load generator, so its time per turn is part of what a turn costs here.
- */
-function postgresCpuSeconds() {
-  let total = 0;
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    total += cpuSeconds(pid) ?? 0;
-  }
-  return total;
-}
-
 let runSeq = 0;
 /** One driver run against `target`; adds the CPU time per turn of the target (and of PostgreSQL when the target uses it). */
 async function drive(target, opts) {
@@ -266,6 +237,32 @@ const pick = (r) => ({
   databaseCpuMsPerTurn: r.databaseCpuMsPerTurn ?? null,
   driverCpuMsPerTurn: r.cpuMsPerTurn ?? null,
 });
+
+/**
+ * The turn path alone (bench/turnPath.mjs): the same conversations through the turn worker's code
+ * in one thread of its own, no HTTP, on a database of its own. What the worker's thread can give
+ * at most, next to what the echo bot does over HTTP (the throughput section of this run).
+ */
+async function turnPath(kind, dir, throughputRows) {
+  const tdb = await freshDatabase(kind, 'turnpath');
+  try {
+    const r = await runNode([path.join(root, 'bench/turnPath.mjs'), JSON.stringify({ concurrencies: cfg.concurrencies, warmupMs: cfg.warmupMs, measureMs: cfg.measureMs })], {
+      env: serverEnv(tdb.url, dir),
+      ...tracked,
+    });
+    if (r.code !== 0) throw new Error(`turn path run failed (${r.code}): ${r.stderr}`);
+    const { rows } = JSON.parse(r.stdout);
+    for (const row of rows) {
+      if (row.errors) problems.push(`turn path at ${row.concurrency}: ${row.errors} failed turns`);
+      const echo = throughputRows?.find((t) => t.concurrency === row.concurrency)?.echo.turnsPerSec;
+      row.shareOfEcho = echo ? round(row.turnsPerSec / echo, 3) : null;
+      log(`  turn path alone, ${row.concurrency} concurrent: ${fmt(row.turnsPerSec)} turns/s, p99 ${fmt(row.latencyMs.p99)} ms, ${fmt(row.cpuMsPerTurn, 2)} ms CPU a turn${row.databaseCpuMsPerTurn === null ? '' : ` (PostgreSQL ${fmt(row.databaseCpuMsPerTurn, 2)} ms)`}${row.shareOfEcho === null ? '' : ` (${fmt(row.shareOfEcho * 100)}% of the echo bot's turns/s over HTTP)`}`);
+    }
+    return { rows };
+  } finally {
+    await tdb.drop();
+  }
+}
 
 async function coldStart(db, dir) {
   // The database exists (migrated, seeded): a restart, as after a deploy.
@@ -430,6 +427,16 @@ function table(result) {
       );
     }
   }
+  if (result.turnPath) {
+    out.push('', '  the turn path alone (one thread, no HTTP, no load generator; bench/turnPath.mjs):');
+    for (const r of result.turnPath.rows) {
+      out.push(
+        `  ${String(r.concurrency).padStart(4)} │ ${fmt(r.turnsPerSec).padStart(12)} turns/s, p50 ${fmt(r.latencyMs.p50)} p99 ${fmt(r.latencyMs.p99)} ms, ${fmt(r.cpuMsPerTurn, 2)} ms CPU a turn` +
+          (r.databaseCpuMsPerTurn === null ? '' : ` + ${fmt(r.databaseCpuMsPerTurn, 2)} ms PostgreSQL`) +
+          (r.shareOfEcho === null ? '' : `; ${fmt(r.shareOfEcho * 100)}% of the echo bot's turns/s`),
+      );
+    }
+  }
   if (result.memory) {
     out.push('', `  memory (${result.memory.script}; after a full GC):`);
     for (const p of result.memory.points) out.push(`    ${String(p.conversations).padStart(7)} conversations: heap ${fmt(p.heapUsedMiB)} MiB, RSS ${fmt(p.rssMiB)} MiB`);
@@ -499,6 +506,7 @@ async function runFor(kind) {
       await bot.stop();
       return r;
     });
+    if (only.has('turnpath')) await section('turnPath', () => turnPath(kind, dir, result.throughput?.rows));
     if (only.has('coldstart')) await section('coldStart', () => coldStart(db, dir));
     if (only.has('profile')) await section('profile', () => profile(db, dir));
     if (only.has('memory')) {
@@ -541,7 +549,8 @@ function finish(result) {
 
 /**
  * --smoke: every part once, tiny, on as few server starts as possible (two): the load on echo and
- * bot, the flow check, memory probes, an import through the command line, a restart on it.
+ * bot, the flow check, memory probes, the turn path alone, an import through the command line, a
+ * restart on it.
  */
 async function smokeRun(result, db, dir) {
   const echo = await startEcho();
@@ -550,6 +559,7 @@ async function smokeRun(result, db, dir) {
   result.memory = await memory(bot);
   await echo.stop();
   await bot.stop();
+  result.turnPath = await turnPath(result.database, dir, result.throughput.rows);
   result.portfolio = await portfolio(db, dir, result.throughput.rows, true);
   return finish(result);
 }
