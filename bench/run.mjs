@@ -16,7 +16,9 @@
  * load comes from one address) and a bare echo bot on the same restify + CloudAdapter stack
  * (bench/echoBot.mjs); the load comes from bench/driver.mjs, a separate process, over keep-alive
  * HTTP on 127.0.0.1 with deliveryMode expectReplies. Each conversation is new and whole (see
- * bench/conversations.mjs). Prints a table and the machine; writes bench/results.json (the
+ * bench/conversations.mjs). The same conversations also go through the turn path alone, in one
+ * thread with no HTTP (bench/turnPath.mjs): the most the turn worker can give, next to the echo
+ * bot. Prints a table and the machine; writes bench/results.json (the
  * latest run per database). Exit 1 when a turn failed or the flows did not do what they should;
  * a missed target is reported, not an error (this is a measurement).
  */
