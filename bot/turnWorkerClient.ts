@@ -203,11 +203,13 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
       if (closing) throw new Error('the bot is shutting down');
       let timer: NodeJS.Timeout | undefined;
       let asked: number | undefined;
+      let over = false;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`the turn worker did not answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
       });
       const answered = (async () => {
         const worker = await running();
+        if (over) return; // a new worker that took longer than the check to start is not asked
         const { id, answer } = checks.open();
         asked = id;
         worker.postMessage({ type: 'health', id } satisfies ToWorker);
@@ -217,6 +219,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
       try {
         await Promise.race([answered, late]);
       } finally {
+        over = true;
         clearTimeout(timer);
         // A worker that never answers does not keep the call.
         if (asked !== undefined) checks.settle(asked, { value: undefined });
