@@ -14,7 +14,7 @@
  * reach (bench/run.mjs prints both).
  */
 import path from 'node:path';
-import { percentile, postgresCpuSeconds, require, root } from './lib.mjs';
+import { activity, percentile, postgresCpuSeconds, require, root } from './lib.mjs';
 import { conversationOf, demoBorrowers } from './conversations.mjs';
 
 const { concurrencies = [1, 10, 50], warmupMs = 2000, measureMs = 10_000 } = JSON.parse(process.argv[2] ?? '{}');
@@ -45,20 +45,7 @@ await dialogsSource.current();
 pipeline.link({ publish: () => {}, proactive: { send: async () => {} } });
 
 const borrowers = demoBorrowers();
-let activitySeq = 0;
 let conversationSeq = 0;
-const activity = (conversation, text, locale) => ({
-  type: 'message',
-  id: `t${++activitySeq}`,
-  channelId: 'bench',
-  serviceUrl: 'http://127.0.0.1:9/',
-  from: { id: `u-${conversation}`, name: 'borrower' },
-  recipient: { id: 'bot', name: 'bot' },
-  conversation: { id: conversation },
-  text,
-  locale,
-  timestamp: new Date().toISOString(),
-});
 
 async function phase(concurrency) {
   const latencies = [];
