@@ -9,9 +9,10 @@
  *   (DATABASE_URL, APP_NOW, IDENTITY_SECRET … in the environment, as for the server)
  *
  * Prints one JSON object: per concurrency, turns/s, latency percentiles, this process's CPU per
- * turn (and PostgreSQL's, which shares the cores), failed turns and turns answered with silence. Its turns/s is the most the turn worker's thread can give the server, whatever the
- * HTTP side does: with the echo bot's figures it bounds the share of the echo bot a full run can
- * reach (bench/run.mjs prints both).
+ * turn (and PostgreSQL's, which shares the cores), failed turns and turns answered with silence.
+ * Its turns/s is the most the turn worker's thread can give the server, whatever the HTTP side
+ * does: with the echo bot's figures it bounds the share of the echo bot a full run can reach
+ * (bench/run.mjs prints both).
  */
 import path from 'node:path';
 import { activity, percentile, postgresCpuSeconds, require, root } from './lib.mjs';
