@@ -36,8 +36,8 @@ export async function runTurnWorker(): Promise<void> {
         sends.settle(m.id, m.error ? { error: fromWire(m.error) } : { value: undefined });
         return;
       case 'health':
-        // Its own connection, which a turn depends on (the main thread checks its own).
-        void (database ? database.sql.all('SELECT 1') : Promise.reject(new Error('the turn worker has no database connection yet'))).then(
+        // Its own connection, which a turn depends on (the main thread checks its own). Asked, like turns, only after 'ready'.
+        void (database as Database).sql.all('SELECT 1').then(
           () => post({ type: 'healthy', id: m.id }),
           (e: unknown) => post({ type: 'unhealthy', id: m.id, error: toWire(e) }),
         );
