@@ -23,6 +23,8 @@ export async function runTurnWorker(): Promise<void> {
   let database: Database | undefined;
   let turns: TurnSide | undefined;
   const inFlight = new Set<Promise<unknown>>();
+  /** The turns the main thread awaited when it sent the latest: more than this thread has received under load. */
+  let awaited = 1;
   const sends = createCalls<void>();
   let onStart!: (init: TurnWorkerInit) => void;
   const started = new Promise<TurnWorkerInit>((resolve) => (onStart = resolve));
@@ -52,6 +54,7 @@ export async function runTurnWorker(): Promise<void> {
       case 'deliver': {
         // The main thread sends turns only after 'ready'.
         const pipeline = (turns as TurnSide).pipeline;
+        awaited = m.inFlight;
         const work = m.type === 'handle' ? pipeline.handle(m.activity) : pipeline.deliver(m.conversationId, m.event).then(() => []);
         inFlight.add(work);
         work.then(
@@ -67,6 +70,7 @@ export async function runTurnWorker(): Promise<void> {
   const shippedDialogs = parseDialogs(shipped);
   const { identityKey, clockOffsetMs } = await started;
   database = await openDatabase(config.databaseUrl);
+  database.sql.expectTransactions?.(() => awaited);
   turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs });
   await turns.dialogsSource.current();
   // Proactive delivery and the agents' live feed stay in the main thread (they hold the adapter and the feed's clients).

@@ -38,6 +38,12 @@ export interface Tx extends Sql {
 export interface SqlDatabase extends Sql {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it (or a write it issued) fails. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * SQLite's group commit only: how many transactions are on their way (the turns in flight), so
+   * that a batch commits once it holds half of them. Unset, a batch is what one pass of the event
+   * loop asks for.
+   */
+  expectTransactions?(count: () => number): void;
   close(): Promise<void>;
 }
 
@@ -91,9 +97,18 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * does any of them resolve. If the shared transaction itself is lost (the COMMIT fails, or an
    * error made SQLite roll it back), all of them reject: none resolved before, so none was told it
    * committed.
+   *
+   * Told how many transactions are on their way (expectTransactions), a batch commits once it
+   * holds half of them, without waiting for the end of the pass. Under load the turns fall into
+   * step otherwise: each reply waits for the one COMMIT, so the next turns all arrive together,
+   * and the turn worker sat idle while the replies went out and the next turns came in (a fifth
+   * of its time at 10 conversations). Committing at half, the first half's replies travel while
+   * the second half runs: 10–16% more turns a second at 10 and 50 conversations (README,
+   * Performance). Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT).
    */
   type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
   let batch: Job[] | undefined;
+  let expected = (): number => Infinity;
   const commitBatch = async (jobs: Job[]): Promise<void> => {
     const release = await lock.acquire();
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -130,12 +145,21 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
         if (!batch) {
           const jobs: Job[] = (batch = []);
           setImmediate(() => {
+            if (batch !== jobs) return; // committed at half already
             batch = undefined;
             void commitBatch(jobs);
           });
         }
         batch.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+        if (batch.length >= expected() / 2) {
+          const jobs = batch;
+          batch = undefined;
+          void commitBatch(jobs);
+        }
       }),
+    expectTransactions: (count) => {
+      expected = count;
+    },
     close: async () => {
       await locked(async () => connection.close());
     },

@@ -134,6 +134,20 @@ test('a failed statement rolls the whole transaction back, and a duplicate key i
   expect(await database.sql.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW])).toBe(1);
 });
 
+/** How many COMMITs ran while `fn` ran (a spy on better-sqlite3's Statement#run). */
+async function commitsDuring(fn: () => Promise<unknown>): Promise<number> {
+  const scratch = new Sqlite(':memory:');
+  const statementProto = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+  scratch.close();
+  const run = jest.spyOn(statementProto, 'run');
+  try {
+    await fn();
+    return run.mock.contexts.filter((statement) => (statement as { source: string }).source === 'COMMIT').length;
+  } finally {
+    run.mockRestore();
+  }
+}
+
 describe('transactions asked for together (one COMMIT on SQLite)', () => {
   const insertLock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
   const locks = (prefix: string) => database.prisma.identityLock.findMany({ where: { key: { startsWith: prefix } }, orderBy: { key: 'asc' } }).then((rows) => rows.map((r) => r.key));
@@ -160,18 +174,32 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     // Every connection runs with synchronous = FULL: a COMMIT returns once it is on disk.
     expect(await database.sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
     expect(await database.prisma.$queryRawUnsafe('PRAGMA synchronous')).toEqual([{ synchronous: 2n }]);
-    const scratch = new Sqlite(':memory:');
-    const statementProto = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
-    scratch.close();
-    const run = jest.spyOn(statementProto, 'run');
-    try {
-      await Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key))))));
-      const commits = run.mock.contexts.filter((statement) => (statement as { source: string }).source === 'COMMIT');
-      expect(commits).toHaveLength(1);
-    } finally {
-      run.mockRestore();
-    }
+    expect(await commitsDuring(() => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key)))))))).toBe(1);
     expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
+  });
+
+  (kind === 'sqlite' ? test : test.skip)('told how many are on their way, a batch commits at half of them, and its callers hear first', async () => {
+    const events: string[] = [];
+    (database.sql.expectTransactions as NonNullable<typeof database.sql.expectTransactions>)(() => 5);
+    try {
+      const together = () =>
+        Promise.all(
+          ['g4:a', 'g4:b', 'g4:c', 'g4:d', 'g4:e'].map((key) =>
+            database.sql
+              .transaction(async (tx) => {
+                events.push(`run ${key}`);
+                await tx.run(...insertLock(key));
+              })
+              .then(() => events.push(`done ${key}`)),
+          ),
+        );
+      expect(await commitsDuring(together)).toBe(2);
+    } finally {
+      database.sql.expectTransactions?.(() => Infinity);
+    }
+    // Three (half of five, rounded up) commit together and are told so before the other two run.
+    expect(events).toEqual(['run g4:a', 'run g4:b', 'run g4:c', 'done g4:a', 'done g4:b', 'done g4:c', 'run g4:d', 'run g4:e', 'done g4:d', 'done g4:e']);
+    expect(await locks('g4:')).toEqual(['g4:a', 'g4:b', 'g4:c', 'g4:d', 'g4:e']);
   });
 
   (kind === 'sqlite' ? test : test.skip)('when the shared transaction is lost, every one of them rejects and nothing commits', async () => {
