@@ -35,18 +35,21 @@ export async function loadLoanFacts(sql: Sql, borrowerId: string): Promise<LoanF
 /** What is overdue today and what falls due next; every amount comes from the penalty engine. */
 export async function loadAccountSummary(deps: AccountDeps, input: AccountInput): Promise<AccountSummary> {
   const today = localDateOf(new Date(input.now), deps.timeZone);
-  const loans = await loadLoanFacts(deps.sql, input.borrowerId);
+  // Independent reads, together: on PostgreSQL each is a round trip of its own.
+  const [loans, agreements, outcomes] = await Promise.all([
+    loadLoanFacts(deps.sql, input.borrowerId),
+    // Each active agreement with its next payment from today (none left: not shown).
+    deps.sql.all<{ id: string; kind: string; dueDate: string; amountFen: number }>(
+      'SELECT a."id", a."kind", p."dueDate", p."amountFen" FROM "Agreement" a JOIN "PlanPayment" p ON p."agreementId" = a."id" AND p."number" = (SELECT MIN(n."number") FROM "PlanPayment" n WHERE n."agreementId" = a."id" AND n."dueDate" >= ?) WHERE a."borrowerId" = ? AND a."status" = \'active\' ORDER BY a."confirmedAt" ASC, a."id" ASC',
+      [today, input.borrowerId],
+    ),
+    unnotifiedOutcomes(deps.sql, input.borrowerId),
+  ]);
   const due = amountDueOn(loans, deps.termsOf, today);
   const upcoming = loans
     .flatMap((l) => l.installments.map((i) => ({ loanId: l.loanId, ...i })))
     .filter((i) => i.dueDate >= today && i.principalDueFen + i.interestDueFen > i.principalPaidFen + i.interestPaidFen)
     .sort((a, b) => (a.dueDate < b.dueDate ? -1 : a.dueDate > b.dueDate ? 1 : 0))[0];
-  // Each active agreement with its next payment from today (none left: not shown).
-  const agreements = await deps.sql.all<{ id: string; kind: string; dueDate: string; amountFen: number }>(
-    'SELECT a."id", a."kind", p."dueDate", p."amountFen" FROM "Agreement" a JOIN "PlanPayment" p ON p."agreementId" = a."id" AND p."number" = (SELECT MIN(n."number") FROM "PlanPayment" n WHERE n."agreementId" = a."id" AND n."dueDate" >= ?) WHERE a."borrowerId" = ? AND a."status" = \'active\' ORDER BY a."confirmedAt" ASC, a."id" ASC',
-    [today, input.borrowerId],
-  );
-  const outcomes = await unnotifiedOutcomes(deps.sql, input.borrowerId);
   return {
     today,
     outcomes: outcomes.map((o) =>

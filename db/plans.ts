@@ -98,8 +98,8 @@ function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: Plan
 
 /** The options the policy allows this borrower, with their numbers, in the order to offer them. */
 export async function quoteOptions(deps: PlanDeps, input: OptionsInput): Promise<OptionsView> {
-  const { today, loans, due, rules } = await position(deps, input);
-  const history = { lastExtensionOn: await lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone) };
+  const [{ today, loans, due, rules }, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
+  const history = { lastExtensionOn: lastExtension };
   const order = deps.orderFor(input.hardship ?? 'unknown');
   const availability = availableOptions(due, rules, history, today).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   const counts = rules.installments.counts;
@@ -140,24 +140,28 @@ function newReference(prefix: string): string {
  * turn that records the borrower's confirmation.
  */
 export async function quotePlan(deps: PlanDeps, input: PlanQuoteInput): Promise<PlanQuoteResult> {
-  const result = await quoteRequest(deps, input);
+  const [result, active] = await Promise.all([quoteRequest(deps, input), activeArrangements(deps.sql, input.borrowerId)]);
   if (result.status !== 'quote') return result;
-  const replaces = await activeArrangementsOn(deps.sql, input.borrowerId, result.quote.loanIds);
+  const replaces = coveringAny(active, result.quote.loanIds);
   return replaces.length ? { status: 'quote', quote: { ...result.quote, replaces } } : result;
 }
 
-/** The borrower's active arrangements that cover any of these loans, oldest first. */
-async function activeArrangementsOn(sql: Sql, borrowerId: string, loanIds: readonly string[]): Promise<string[]> {
-  const active = await sql.all<{ id: string; loanIds: string }>('SELECT "id", "loanIds" FROM "Agreement" WHERE "borrowerId" = ? AND "status" = \'active\' ORDER BY "confirmedAt", "id"', [borrowerId]);
+/** The borrower's active arrangements, oldest first (read with the quote: on PostgreSQL each read is a round trip). */
+function activeArrangements(sql: Sql, borrowerId: string): Promise<Array<{ id: string; loanIds: string }>> {
+  return sql.all('SELECT "id", "loanIds" FROM "Agreement" WHERE "borrowerId" = ? AND "status" = \'active\' ORDER BY "confirmedAt", "id"', [borrowerId]);
+}
+
+/** Those of the arrangements that cover any of these loans. */
+function coveringAny(active: ReadonlyArray<{ id: string; loanIds: string }>, loanIds: readonly string[]): string[] {
   const loans = new Set(loanIds);
   return active.filter((a) => (JSON.parse(a.loanIds) as string[]).some((id) => loans.has(id))).map((a) => a.id);
 }
 
 async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<PlanQuoteResult> {
-  const { today, loans, due, rules } = await position(deps, input);
+  const [{ today, loans, due, rules }, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
   const { request } = input;
   if (beyondSelfService(due, rules)) return { status: 'beyondSelfService', maxDays: rules.selfServiceMaxDaysOverdue };
-  const history = { lastExtensionOn: await lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone) };
+  const history = { lastExtensionOn: lastExtension };
   const availability = availableOptions(due, rules, history, today).find((o) => o.kind === request.kind);
   if (availability && !availability.offered) {
     return { status: 'notOffered', kind: request.kind, reasons: availability.reasons.map((code) => ({ code, ...(refusalLimit(code, request.kind, rules) ? { limit: refusalLimit(code, request.kind, rules) as string } : {}) })) };

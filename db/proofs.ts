@@ -123,14 +123,16 @@ export type Outcome =
  * whoever holds the phone may not be the borrower. Oldest first.
  */
 export async function unnotifiedOutcomes(sql: Sql, borrowerId: string): Promise<Outcome[]> {
-  const proofs = await sql.all<{ id: string; status: 'verified' | 'rejected'; reviewReason: string | null; amountFen: number; paidOn: string; reviewedAt: unknown; createdAt: unknown }>(
-    'SELECT "id", "status", "reviewReason", "amountFen", "paidOn", "reviewedAt", "createdAt" FROM "Proof" WHERE "borrowerId" = ? AND "status" IN (\'verified\', \'rejected\') AND "outcomeNotifiedAt" IS NULL',
-    [borrowerId],
-  );
-  const complaints = await sql.all<{ id: string; resolution: string | null; resolvedAt: unknown; updatedAt: unknown }>(
-    'SELECT "id", "resolution", "resolvedAt", "updatedAt" FROM "Complaint" WHERE "borrowerId" = ? AND "status" = \'resolved\' AND "outcomeNotifiedAt" IS NULL',
-    [borrowerId],
-  );
+  const [proofs, complaints] = await Promise.all([
+    sql.all<{ id: string; status: 'verified' | 'rejected'; reviewReason: string | null; amountFen: number; paidOn: string; reviewedAt: unknown; createdAt: unknown }>(
+      'SELECT "id", "status", "reviewReason", "amountFen", "paidOn", "reviewedAt", "createdAt" FROM "Proof" WHERE "borrowerId" = ? AND "status" IN (\'verified\', \'rejected\') AND "outcomeNotifiedAt" IS NULL',
+      [borrowerId],
+    ),
+    sql.all<{ id: string; resolution: string | null; resolvedAt: unknown; updatedAt: unknown }>(
+      'SELECT "id", "resolution", "resolvedAt", "updatedAt" FROM "Complaint" WHERE "borrowerId" = ? AND "status" = \'resolved\' AND "outcomeNotifiedAt" IS NULL',
+      [borrowerId],
+    ),
+  ]);
   const outcomes: Outcome[] = [
     ...proofs.map((p) => ({
       kind: 'proof' as const,
