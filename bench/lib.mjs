@@ -211,6 +211,48 @@ export function cpuSeconds(pid) {
 }
 
 /**
+ * On-CPU seconds of each thread of a process so far, by thread id (Linux schedstat, in
+ * nanoseconds: finer than /proc/…/stat's clock ticks); the main thread's id is the process's.
+ * Null when the process is gone or the kernel keeps no schedstat.
+ */
+export function threadCpuSeconds(pid) {
+  try {
+    const threads = new Map();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(tid, Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+    return threads;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How a process's threads spent a run: the main thread, its busiest other thread (the turn
+ * worker in the bot; a V8 helper in the echo bot) and the rest, each in ms a turn, and the
+ * share of the run's wall time the first two were on a core.
+ */
+export function threadShares(pid, before, after, turns, wallSeconds) {
+  if (!before || !after || !turns || !wallSeconds) return null;
+  const used = [...after].map(([tid, s]) => ({ tid, seconds: s - (before.get(tid) ?? 0) }));
+  const main = used.find((t) => t.tid === String(pid));
+  const others = used.filter((t) => t !== main).sort((a, b) => b.seconds - a.seconds);
+  const busiest = others[0];
+  const ms = (s) => Math.round(((s * 1000) / turns) * 1000) / 1000;
+  const share = (s) => Math.round((s / wallSeconds) * 1000) / 10;
+  const rest = others.slice(1).reduce((sum, t) => sum + t.seconds, 0);
+  return {
+    main: main ? { msPerTurn: ms(main.seconds), busyPercent: share(main.seconds) } : null,
+    busiestOther: busiest ? { msPerTurn: ms(busiest.seconds), busyPercent: share(busiest.seconds) } : null,
+    restMsPerTurn: ms(rest),
+  };
+}
+
+/**
  * CPU seconds used so far by the PostgreSQL server on this machine: every process named
  * `postgres` (backends, WAL writer, checkpointer …). It shares the two cores with the bot and the
  * load generator, so its time per turn is part of what a turn costs here.

@@ -18,7 +18,9 @@
  * HTTP on 127.0.0.1 with deliveryMode expectReplies. Each conversation is new and whole (see
  * bench/conversations.mjs). The same conversations also go through the turn path alone, in one
  * thread with no HTTP (bench/turnPath.mjs): the most the turn worker can give, next to the echo
- * bot. Prints a table and the machine; writes bench/results.json (the
+ * bot. With each load it reads how the bot's threads used the cores (/proc schedstat): the main
+ * thread, the turn worker (its busiest other thread) and V8's and libuv's helpers, over the whole
+ * run, warm-up included. Prints a table and the machine; writes bench/results.json (the
  * latest run per database). Exit 1 when a turn failed or the flows did not do what they should;
  * a missed target is reported, not an error (this is a measurement).
  */
@@ -28,7 +30,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, cpuSeconds, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir,
+  APP_NOW, cpuSeconds, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -148,16 +150,23 @@ function startEcho() {
 let runSeq = 0;
 /** One driver run against `target`; adds the CPU time per turn of the target (and of PostgreSQL when the target uses it). */
 async function drive(target, opts) {
-  const cpu0 = cpuSeconds(target.child.pid);
+  const pid = target.child.pid;
+  const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
+  const t0 = performance.now();
   const db0 = target.usesPostgres ? postgresCpuSeconds() : null;
   const r = await runNode([path.join(root, 'bench/driver.mjs'), JSON.stringify({ port: target.port, prefix: `r${process.pid}x${++runSeq}`, ...opts })], tracked);
-  const cpu1 = cpuSeconds(target.child.pid);
+  const cpu1 = cpuSeconds(pid);
+  const threads1 = threadCpuSeconds(pid);
+  const wallSeconds = (performance.now() - t0) / 1000;
   const db1 = target.usesPostgres ? postgresCpuSeconds() : null;
   if (r.code !== 0) throw new Error(`driver failed (${r.code}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   // Every turn the server answered in this run (warm-up included), against the CPU it used meanwhile.
   if (cpu0 !== null && cpu1 !== null && out.allTurns) out.serverCpuMsPerTurn = round(((cpu1 - cpu0) * 1000) / out.allTurns, 2);
   if (db0 !== null && db1 !== null && out.allTurns) out.databaseCpuMsPerTurn = round(((db1 - db0) * 1000) / out.allTurns, 2);
+  // Which thread is the bottleneck: the turn worker busy nearly all the time caps the throughput.
+  out.threads = threadShares(pid, threads0, threads1, out.allTurns, wallSeconds);
   return out;
 }
 
@@ -236,6 +245,7 @@ const pick = (r) => ({
   errors: r.errors,
   silentTurns: r.silent,
   serverCpuMsPerTurn: r.serverCpuMsPerTurn ?? null,
+  serverThreads: r.threads ?? null,
   databaseCpuMsPerTurn: r.databaseCpuMsPerTurn ?? null,
   driverCpuMsPerTurn: r.cpuMsPerTurn ?? null,
 });
@@ -426,6 +436,16 @@ function table(result) {
         `  ${String(r.concurrency).padStart(4)} │ ${fmt(b.turnsPerSec).padStart(12)} ${fmt(b.latencyMs.p50).padStart(6)} ${fmt(b.latencyMs.p95).padStart(6)} ${fmt(b.latencyMs.p99).padStart(6)} │` +
           ` ${fmt(e.turnsPerSec).padStart(12)} ${fmt(e.latencyMs.p50).padStart(5)} ${fmt(e.latencyMs.p95).padStart(6)} ${fmt(e.latencyMs.p99).padStart(6)} │` +
           ` ${(r.ratio.throughput === null ? '—' : fmt(r.ratio.throughput * 100, 1) + '%').padStart(10)} ${(r.ratio.p99 === null ? '—' : fmt(r.ratio.p99, 1) + '×').padStart(10)} │ ${fmt(b.serverCpuMsPerTurn, 2).padStart(16)} ${fmt(b.databaseCpuMsPerTurn, 2).padStart(5)} ${fmt(b.driverCpuMsPerTurn, 2).padStart(5)} │ ${fmt(e.serverCpuMsPerTurn, 2).padStart(4)} ${fmt(e.driverCpuMsPerTurn, 2).padStart(5)}`,
+      );
+    }
+  }
+  const withThreads = (result.throughput?.rows ?? []).filter((r) => r.bot.serverThreads?.main && r.bot.serverThreads.busiestOther);
+  if (withThreads.length) {
+    out.push('', "  the bot's threads (CPU a turn, and the share of the run, warm-up included, each was on a core):");
+    for (const r of withThreads) {
+      const t = r.bot.serverThreads;
+      out.push(
+        `  ${String(r.concurrency).padStart(4)} │ main thread ${fmt(t.main.msPerTurn, 2)} ms (${fmt(t.main.busyPercent)}%), turn worker ${fmt(t.busiestOther.msPerTurn, 2)} ms (${fmt(t.busiestOther.busyPercent)}%), V8 and libuv helpers ${fmt(t.restMsPerTurn, 2)} ms`,
       );
     }
   }
