@@ -103,12 +103,18 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * step otherwise: each reply waits for the one COMMIT, so the next turns all arrive together,
    * and the turn worker sat idle while the replies went out and the next turns came in (a fifth
    * of its time at 10 conversations). Committing at half, the first half's replies travel while
-   * the second half runs: 10–16% more turns a second at 10 and 50 conversations (README,
+   * the second half runs: 3–11% more turns a second at 10 and 50 conversations (README,
    * Performance). Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT).
    */
   type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
   let batch: Job[] | undefined;
   let expected = (): number => Infinity;
+  /** Commits `jobs` if they are still the open batch (at half, they were committed already). */
+  const commitOpen = (jobs: Job[]): void => {
+    if (batch !== jobs) return;
+    batch = undefined;
+    void commitBatch(jobs);
+  };
   const commitBatch = async (jobs: Job[]): Promise<void> => {
     const release = await lock.acquire();
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -144,18 +150,10 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
       new Promise<T>((resolve, reject) => {
         if (!batch) {
           const jobs: Job[] = (batch = []);
-          setImmediate(() => {
-            if (batch !== jobs) return; // committed at half already
-            batch = undefined;
-            void commitBatch(jobs);
-          });
+          setImmediate(() => commitOpen(jobs));
         }
         batch.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        if (batch.length >= expected() / 2) {
-          const jobs = batch;
-          batch = undefined;
-          void commitBatch(jobs);
-        }
+        if (batch.length >= expected() / 2) commitOpen(batch);
       }),
     expectTransactions: (count) => {
       expected = count;
