@@ -22,11 +22,11 @@ export interface WireError {
   stack?: string;
 }
 
-/** Main thread → turn worker. A turn says how many the main thread awaits from the worker, itself included (db/sql.ts: group commit). */
+/** Main thread → turn worker. */
 export type ToWorker =
   | { type: 'start'; init: TurnWorkerInit }
-  | { type: 'handle'; id: number; inFlight: number; activity: InboundActivity }
-  | { type: 'deliver'; id: number; inFlight: number; conversationId: string; event: HubConversationEvent }
+  | { type: 'handle'; id: number; activity: InboundActivity }
+  | { type: 'deliver'; id: number; conversationId: string; event: HubConversationEvent }
   | { type: 'sent'; id: number; error?: WireError }
   | { type: 'health'; id: number }
   | { type: 'close' };
@@ -70,10 +70,6 @@ export function createCalls<T>() {
     open(): { id: number; answer: Promise<T> } {
       const id = nextId++;
       return { id, answer: new Promise<T>((resolve, reject) => waiting.set(id, { resolve, reject })) };
-    },
-    /** How many await their answer. */
-    pending(): number {
-      return waiting.size;
     },
     settle(id: number, outcome: { value: T } | { error: Error }): void {
       const call = waiting.get(id);
@@ -189,11 +185,11 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
   }
 
   /** A turn for the worker: the message without its id, which the call gives it. */
-  async function request(message: DistributiveOmit<Extract<ToWorker, { type: 'handle' | 'deliver' }>, 'id' | 'inFlight'>): Promise<ChannelActivity[]> {
+  async function request(message: DistributiveOmit<Extract<ToWorker, { type: 'handle' | 'deliver' }>, 'id'>): Promise<ChannelActivity[]> {
     if (closing) throw new Error('the bot is shutting down');
     const worker = await running();
     const { id, answer } = turns.open();
-    worker.postMessage({ ...message, id, inFlight: turns.pending() });
+    worker.postMessage({ ...message, id });
     return answer;
   }
 

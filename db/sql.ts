@@ -14,6 +14,7 @@
  */
 import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
 import type { Pool, QueryConfig } from 'pg';
+import { createPassBatch } from './passBatch';
 
 export type SqlArg = string | number | boolean | null | Date;
 export type Row = Record<string, unknown>;
@@ -38,12 +39,6 @@ export interface Tx extends Sql {
 export interface SqlDatabase extends Sql {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it (or a write it issued) fails. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /**
-   * SQLite's group commit only: how many transactions are on their way (the turns in flight), so
-   * that a batch commits once it holds half of them. Unset, a batch is what one pass of the event
-   * loop asks for.
-   */
-  expectTransactions?(count: () => number): void;
   close(): Promise<void>;
 }
 
@@ -96,25 +91,11 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * its writes only, and it alone rejects), then one COMMIT makes all of them durable, and only then
    * does any of them resolve. If the shared transaction itself is lost (the COMMIT fails, or an
    * error made SQLite roll it back), all of them reject: none resolved before, so none was told it
-   * committed.
-   *
-   * Told how many transactions are on their way (expectTransactions), a batch commits once it
-   * holds half of them, without waiting for the end of the pass. Under load the turns fall into
-   * step otherwise: each reply waits for the one COMMIT, so the next turns all arrive together,
-   * and the turn worker sat idle while the replies went out and the next turns came in (a fifth
-   * of its time at 10 conversations). Committing at half, the first half's replies travel while
-   * the second half runs: 3–11% more turns a second at 10 and 50 conversations (README,
-   * Performance). Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT).
+   * committed. Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT; committing at
+   * half the turns in flight was measured and dropped, README, Performance).
    */
   type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
-  let batch: Job[] | undefined;
-  let expected = (): number => Infinity;
-  /** Commits `jobs` if they are still the open batch (at half, they were committed already). */
-  const commitOpen = (jobs: Job[]): void => {
-    if (batch !== jobs) return;
-    batch = undefined;
-    void commitBatch(jobs);
-  };
+  const pending = createPassBatch<Job>((jobs) => void commitBatch(jobs));
   const commitBatch = async (jobs: Job[]): Promise<void> => {
     const release = await lock.acquire();
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -147,17 +128,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
     all: (sql, args) => locked(() => on.all(sql, args)),
     run: (sql, args) => locked(() => on.run(sql, args)),
     transaction: <T>(fn: (tx: Tx) => Promise<T>) =>
-      new Promise<T>((resolve, reject) => {
-        if (!batch) {
-          const jobs: Job[] = (batch = []);
-          setImmediate(() => commitOpen(jobs));
-        }
-        batch.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        if (batch.length >= expected() / 2) commitOpen(batch);
-      }),
-    expectTransactions: (count) => {
-      expected = count;
-    },
+      new Promise<T>((resolve, reject) => pending.add({ fn, resolve: resolve as (value: unknown) => void, reject })),
     close: async () => {
       await locked(async () => connection.close());
     },

@@ -178,30 +178,6 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
   });
 
-  (kind === 'sqlite' ? test : test.skip)('told how many are on their way, a batch commits at half of them, and its callers hear first', async () => {
-    const events: string[] = [];
-    (database.sql.expectTransactions as NonNullable<typeof database.sql.expectTransactions>)(() => 5);
-    try {
-      const together = () =>
-        Promise.all(
-          ['g4:a', 'g4:b', 'g4:c', 'g4:d', 'g4:e'].map((key) =>
-            database.sql
-              .transaction(async (tx) => {
-                events.push(`run ${key}`);
-                await tx.run(...insertLock(key));
-              })
-              .then(() => events.push(`done ${key}`)),
-          ),
-        );
-      expect(await commitsDuring(together)).toBe(2);
-    } finally {
-      database.sql.expectTransactions?.(() => Infinity);
-    }
-    // Three (half of five, rounded up) commit together and are told so before the other two run.
-    expect(events).toEqual(['run g4:a', 'run g4:b', 'run g4:c', 'done g4:a', 'done g4:b', 'done g4:c', 'run g4:d', 'run g4:e', 'done g4:d', 'done g4:e']);
-    expect(await locks('g4:')).toEqual(['g4:a', 'g4:b', 'g4:c', 'g4:d', 'g4:e']);
-  });
-
   (kind === 'sqlite' ? test : test.skip)('when the shared transaction is lost, every one of them rejects and nothing commits', async () => {
     const outcomes = await Promise.allSettled([
       database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:a')))),

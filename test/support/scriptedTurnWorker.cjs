@@ -1,7 +1,6 @@
 // A stand-in for bot/turnWorker.ts that speaks the same protocol (bot/turnWorkerClient.ts), so
 // the client's side of it can be tested without a build: what a message's text says is what
-// the "turn" does. A reply also says which thread answered and how many turns the main thread
-// said it awaited. Plain CommonJS: a worker thread runs it without the test transformer.
+// the "turn" does. Plain CommonJS: a worker thread runs it without the test transformer.
 const { parentPort } = require('node:worker_threads');
 
 const sends = new Map();
@@ -35,5 +34,5 @@ parentPort.on('message', async (m) => {
     });
     delivered = error ? ` (${error.message})` : ' (sent)';
   }
-  parentPort.postMessage({ type: 'done', id: m.id, replies: [{ type: 'message', text: `${text}${delivered}`, thread: require('node:worker_threads').threadId, inFlight: m.inFlight }] });
+  parentPort.postMessage({ type: 'done', id: m.id, replies: [{ type: 'message', text: `${text}${delivered}`, thread: require('node:worker_threads').threadId }] });
 });

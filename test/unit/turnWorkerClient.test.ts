@@ -12,8 +12,8 @@ import type { HubEvent } from '../../bot/handoffHub';
 const entry = path.join(__dirname, '../support/scriptedTurnWorker.cjs');
 const logger = createLogger('silent');
 const say = (text: string) => ({ type: 'message', text }) as unknown as InboundActivity;
-/** The scripted worker's replies: the text, the thread that answered, and the turns in flight the turn was sent with. */
-const answer = async (w: TurnWorker, text: string) => (await w.handle(say(text))) as unknown as Array<{ text: string; thread: number; inFlight: number }>;
+/** The scripted worker's replies: the text, and the thread that answered. */
+const answer = async (w: TurnWorker, text: string) => (await w.handle(say(text))) as unknown as Array<{ text: string; thread: number }>;
 
 let worker: TurnWorker | undefined;
 afterEach(async () => {
@@ -42,15 +42,8 @@ async function start(identityKey = 'k') {
 test('a turn runs on the worker thread and its replies come back', async () => {
   const { worker } = await start();
   const replies = await answer(worker, '你好');
-  expect(replies).toEqual([{ type: 'message', text: '你好', thread: expect.any(Number), inFlight: 1 }]);
+  expect(replies).toEqual([{ type: 'message', text: '你好', thread: expect.any(Number) }]);
   expect(replies[0]?.thread).not.toBe(0); // not the main thread
-});
-
-test('a turn tells the worker how many turns the main thread awaits from it, itself included (group commit)', async () => {
-  const { worker } = await start();
-  const together = await Promise.all(['a', 'b', 'c'].map((text) => answer(worker, text)));
-  expect(together.map((replies) => replies[0]?.inFlight)).toEqual([1, 2, 3]);
-  expect((await answer(worker, 'alone'))[0]?.inFlight).toBe(1);
 });
 
 test("a turn's failure reaches the caller with its name and message", async () => {
