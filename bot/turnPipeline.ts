@@ -234,6 +234,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       flowVersion: runtime.flowVersion,
       borrowerId: turn.context.borrower?.id ?? null,
       expectedVersion: stored?.version ?? null,
+      expectedBorrowerId: stored?.borrowerId ?? null,
       now,
       inbound,
       // Proactive replies are stored by the sender as it delivers them.

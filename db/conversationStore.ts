@@ -44,6 +44,8 @@ export interface TurnCommit {
   borrowerId: string | null;
   /** The version read at the start of the turn; null when the conversation is new. */
   expectedVersion: number | null;
+  /** The borrower read with that version (null when none, or new). */
+  expectedBorrowerId: string | null;
   now: Date;
   inbound: StoredMessage | null;
   outbound: StoredMessage[];
@@ -114,19 +116,22 @@ export function createConversationStore(sql: SqlDatabase) {
      */
     async commitTurn(c: TurnCommit): Promise<{ handoffIds: string[] }> {
       const handoffIds: string[] = [];
-      const fields = [c.channelId, c.locale, JSON.stringify(c.reference), JSON.stringify(c.snapshot), c.flowVersion, c.borrowerId, c.now, new Date()];
+      const fields = [c.channelId, c.locale, JSON.stringify(c.reference), JSON.stringify(c.snapshot), c.flowVersion, c.now, new Date()];
       try {
         await sql.transaction(async (tx) => {
           if (c.expectedVersion === null) {
             // Started at the bot's clock (APP_NOW), like everything else the reports count.
             tx.write(
-              'INSERT INTO "Conversation" ("channelId", "locale", "reference", "snapshot", "flowVersion", "borrowerId", "lastActivityAt", "updatedAt", "id", "createdAt", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
-              [...fields, c.conversationId, c.now],
+              'INSERT INTO "Conversation" ("channelId", "locale", "reference", "snapshot", "flowVersion", "lastActivityAt", "updatedAt", "borrowerId", "id", "createdAt", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+              [...fields, c.borrowerId, c.conversationId, c.now],
             );
           } else {
+            // The borrower is set only when it changes: SQLite rewrites an index entry for every
+            // indexed column an UPDATE sets, even to the same value (a page of the log a turn).
+            const sameBorrower = c.borrowerId === c.expectedBorrowerId;
             const changed = await tx.run(
-              'UPDATE "Conversation" SET "channelId" = ?, "locale" = ?, "reference" = ?, "snapshot" = ?, "flowVersion" = ?, "borrowerId" = ?, "lastActivityAt" = ?, "updatedAt" = ?, "version" = ? WHERE "id" = ? AND "version" = ?',
-              [...fields, c.expectedVersion + 1, c.conversationId, c.expectedVersion],
+              `UPDATE "Conversation" SET "channelId" = ?, "locale" = ?, "reference" = ?, "snapshot" = ?, "flowVersion" = ?, "lastActivityAt" = ?, "updatedAt" = ?, "version" = ?${sameBorrower ? '' : ', "borrowerId" = ?'} WHERE "id" = ? AND "version" = ?`,
+              [...fields, c.expectedVersion + 1, ...(sameBorrower ? [] : [c.borrowerId]), c.conversationId, c.expectedVersion],
             );
             if (changed !== 1) throw new ConcurrentTurnError(c.conversationId);
           }

@@ -47,7 +47,7 @@ test('a commit on a stale version is refused and writes nothing', async () => {
   const { stored: loaded } = await store.start('test:stale', undefined);
   const commit = {
     conversationId: 'test:stale', channelId: 'test', locale: 'zh-CN', reference: {}, snapshot: loaded!.snapshot, flowVersion: 'x', borrowerId: null,
-    expectedVersion: loaded!.version, now: new Date(), inbound: null, outbound: [{ text: 'a', activity: {} }], records: [], mayHaveOptedOut: false,
+    expectedVersion: loaded!.version, expectedBorrowerId: loaded!.borrowerId, now: new Date(), inbound: null, outbound: [{ text: 'a', activity: {} }], records: [], mayHaveOptedOut: false,
   };
   await store.commitTurn(commit);
   const before = await database.prisma.message.count({ where: { conversationId: 'test:stale' } });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import Sqlite from 'better-sqlite3';
 import { openDatabase, type Database } from '../../db/client';
-import { createConversationStore, type TurnCommit } from '../../db/conversationStore';
+import { ConcurrentTurnError, createConversationStore, type TurnCommit } from '../../db/conversationStore';
 import { migrateDatabase } from '../../db/migrator';
 import { isUniqueViolation } from '../../db/writeErrors';
 import { freshDatabaseUrl } from '../support/databases';
@@ -38,6 +38,7 @@ function commit(fields: Partial<TurnCommit> = {}): TurnCommit {
     flowVersion: 'f1',
     borrowerId: 'B1',
     expectedVersion: null,
+    expectedBorrowerId: null,
     now: NOW,
     inbound: { text: '你好', activityId: 'a1', activity: { type: 'message', text: '你好' } },
     outbound: [{ text: '您好', activity: { type: 'message', text: '您好' } }],
@@ -116,6 +117,21 @@ test('every row a turn writes reads back through Prisma as written', async () =>
     {},
     { type: 'message', text: '您好' },
   ]);
+});
+
+test('a turn sets the borrower when it changes and keeps it otherwise, version-checked either way', async () => {
+  const store = createConversationStore(database.sql);
+  const turn = (version: number | null, from: string | null, to: string | null) =>
+    store.commitTurn(commit({ conversationId: 'test:who', expectedVersion: version, expectedBorrowerId: from, borrowerId: to, inbound: null, processed: undefined }));
+  const who = () => database.prisma.conversation.findUniqueOrThrow({ where: { id: 'test:who' } }).then((c) => [c.version, c.borrowerId]);
+  await turn(null, null, null);
+  await turn(1, null, 'B2'); // verified
+  expect(await who()).toEqual([2, 'B2']);
+  await turn(2, 'B2', 'B2');
+  expect(await who()).toEqual([3, 'B2']);
+  await expect(turn(2, 'B2', 'B2')).rejects.toBeInstanceOf(ConcurrentTurnError);
+  await turn(3, 'B2', null); // the session ended
+  expect(await who()).toEqual([4, null]);
 });
 
 test('a failed statement rolls the whole transaction back, and a duplicate key is recognised', async () => {
