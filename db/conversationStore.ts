@@ -127,7 +127,7 @@ export function createConversationStore(sql: SqlDatabase) {
             );
           } else {
             // The borrower is set only when it changes: SQLite rewrites an index entry for every
-            // indexed column an UPDATE sets, even to the same value (a page of the log a turn).
+            // indexed column an UPDATE sets, even to the same value: a page of the log every turn.
             const sameBorrower = c.borrowerId === c.expectedBorrowerId;
             const changed = await tx.run(
               `UPDATE "Conversation" SET "channelId" = ?, "locale" = ?, "reference" = ?, "snapshot" = ?, "flowVersion" = ?, "lastActivityAt" = ?, "updatedAt" = ?, "version" = ?${sameBorrower ? '' : ', "borrowerId" = ?'} WHERE "id" = ? AND "version" = ?`,

@@ -91,8 +91,8 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * its writes only, and it alone rejects), then one COMMIT makes all of them durable, and only then
    * does any of them resolve. If the shared transaction itself is lost (the COMMIT fails, or an
    * error made SQLite roll it back), all of them reject: none resolved before, so none was told it
-   * committed. Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT; committing at
-   * half the turns in flight was measured and dropped, README, Performance).
+   * committed. Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT;
+   * committing at half the turns in flight was measured and dropped: README, Performance).
    */
   type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
   const pending = createPassBatch<Job>((jobs) => void commitBatch(jobs));
