@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import pino from 'pino';
 import { parseDialogs, readDialogFiles } from '../dialogs/loadDialogs';
 import { openDatabase, type Database } from '../db/client';
 import { createPassBatch } from '../db/passBatch';
@@ -19,7 +20,9 @@ export async function runTurnWorker(): Promise<void> {
   if (!port) throw new Error('runTurnWorker runs on a worker thread');
   const post = (m: FromWorker) => port.postMessage(m);
   const config = loadConfig();
-  const logger = createLogger(config.logLevel).child({ thread: 'turns' });
+  // Written synchronously: pino flushes its buffered writes at exit on the main thread only, so a
+  // line still on its way when this thread ends (a crash, or the exit after 'close') was lost.
+  const logger = createLogger(config.logLevel, pino.destination({ dest: 1, sync: true })).child({ thread: 'turns' });
 
   let database: Database | undefined;
   let turns: TurnSide | undefined;
