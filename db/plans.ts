@@ -89,6 +89,12 @@ async function lastExtensionOn(sql: Sql, borrowerId: string, timeZone: string): 
   return last ? localDateOf(asDate(last.confirmedAt), timeZone) : undefined;
 }
 
+/** The position, with the borrower's last extension read at the same time (on PostgreSQL each read is a round trip). */
+async function positionWithHistory(deps: PlanDeps, input: BorrowerInput): Promise<Position & { history: { lastExtensionOn: LocalDate | undefined } }> {
+  const [current, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
+  return { ...current, history: { lastExtensionOn: lastExtension } };
+}
+
 function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: PlanRules): string | undefined {
   if (code === 'belowMinimum') return formatAmount(rules.installments.minimumTotal);
   if (code === 'tooLongOverdue') return String(kind === 'installments' ? rules.installments.maxDaysOverdue : kind === 'extension' ? rules.extension.maxDaysOverdue : rules.waiver.maxDaysOverdue);
@@ -98,8 +104,7 @@ function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: Plan
 
 /** The options the policy allows this borrower, with their numbers, in the order to offer them. */
 export async function quoteOptions(deps: PlanDeps, input: OptionsInput): Promise<OptionsView> {
-  const [{ today, loans, due, rules }, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
-  const history = { lastExtensionOn: lastExtension };
+  const { today, loans, due, rules, history } = await positionWithHistory(deps, input);
   const order = deps.orderFor(input.hardship ?? 'unknown');
   const availability = availableOptions(due, rules, history, today).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   const counts = rules.installments.counts;
@@ -158,10 +163,9 @@ function coveringAny(active: ReadonlyArray<{ id: string; loanIds: string }>, loa
 }
 
 async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<PlanQuoteResult> {
-  const [{ today, loans, due, rules }, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
+  const { today, loans, due, rules, history } = await positionWithHistory(deps, input);
   const { request } = input;
   if (beyondSelfService(due, rules)) return { status: 'beyondSelfService', maxDays: rules.selfServiceMaxDaysOverdue };
-  const history = { lastExtensionOn: lastExtension };
   const availability = availableOptions(due, rules, history, today).find((o) => o.kind === request.kind);
   if (availability && !availability.offered) {
     return { status: 'notOffered', kind: request.kind, reasons: availability.reasons.map((code) => ({ code, ...(refusalLimit(code, request.kind, rules) ? { limit: refusalLimit(code, request.kind, rules) as string } : {}) })) };
