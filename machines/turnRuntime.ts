@@ -13,17 +13,21 @@ export interface MachineTurn {
   reset: boolean;
 }
 
-/** A stored snapshot fits when the machine can resolve its state and it is still running. */
-function fits(machine: ConversationMachine, persisted: unknown): boolean {
-  if (!persisted || typeof persisted !== 'object') return false;
-  const p = persisted as { status?: unknown; value?: unknown; context?: unknown };
-  if (p.status !== 'active' || p.context === undefined) return false;
-  try {
-    machine.resolveState({ value: p.value as never, context: p.context as ConversationContext });
-    return true;
-  } catch {
-    return false;
-  }
+type Turn = ReturnType<typeof createActor<ConversationMachine>>;
+
+/**
+ * The actor restored from a stored snapshot, or undefined when the snapshot no longer fits the
+ * machine: not a running conversation, or a state the flow no longer has. XState resolves the
+ * state once, as it restores; a snapshot it cannot restore leaves the actor in status "error".
+ */
+function restored(machine: ConversationMachine, persisted: unknown, input: ConversationInput): Turn | undefined {
+  if (!persisted || typeof persisted !== 'object') return undefined;
+  const p = persisted as { status?: unknown; context?: unknown };
+  if (p.status !== 'active' || typeof p.context !== 'object' || p.context === null) return undefined;
+  // The stored context keeps the previous turn's time: this turn runs on this turn's clock.
+  const snapshot = { ...p, context: { ...(p.context as ConversationContext), now: input.now } };
+  const actor = createActor(machine, { input, snapshot: snapshot as unknown as Snapshot<unknown> as never });
+  return actor.getSnapshot().status === 'active' ? actor : undefined;
 }
 
 /**
@@ -38,22 +42,20 @@ export async function runMachineTurn(
   events: readonly ConversationEvent[],
   timeoutMs = 15_000,
 ): Promise<MachineTurn> {
-  const reset = persisted !== null && !fits(machine, persisted);
-  // The stored context keeps the previous turn's time: this turn runs on this turn's clock.
-  const restored = persisted !== null && !reset ? { ...(persisted as { context: ConversationContext }), context: { ...(persisted as { context: ConversationContext }).context, now: input.now } } : undefined;
-  const actor = createActor(machine, {
-    input,
-    ...(restored ? { snapshot: restored as unknown as Snapshot<unknown> as never } : {}),
-  });
+  const resumed = persisted === null ? undefined : restored(machine, persisted, input);
+  const reset = persisted !== null && !resumed;
+  const actor = resumed ?? createActor(machine, { input });
   const emitted: Emitted[] = [];
   let failure: unknown;
   actor.on('*', (e) => emitted.push(e as Emitted));
   actor.subscribe({ error: (e) => (failure = e) });
   actor.start();
   try {
+    const settled = (s: ReturnType<Turn['getSnapshot']>) => !s.hasTag('busy') || s.status !== 'active';
     for (const event of events) {
       actor.send(event);
-      await waitFor(actor, (s) => !s.hasTag('busy') || s.status !== 'active', { timeout: timeoutMs });
+      // Most events settle at once; only invoked work (a database read) needs waiting for.
+      if (!settled(actor.getSnapshot())) await waitFor(actor, settled, { timeout: timeoutMs });
       if (failure) throw failure;
     }
     const snapshot = actor.getPersistedSnapshot();

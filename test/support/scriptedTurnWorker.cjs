@@ -24,6 +24,8 @@ parentPort.on('message', async (m) => {
   const text = m.type === 'handle' ? m.activity.text : m.event.type;
   if (text === 'die') process.exit(7);
   if (text === 'fail') return parentPort.postMessage({ type: 'failed', id: m.id, error: { name: 'TypeError', message: 'the turn broke' } });
+  // The thread's own heap limits, as the client set them.
+  if (text === 'heap') return parentPort.postMessage({ type: 'done', id: m.id, replies: [{ type: 'message', text: JSON.stringify(require('node:worker_threads').resourceLimits) }] });
   if (text === 'publish') parentPort.postMessage({ type: 'publish', event: { type: 'handoff.queued', handoffId: 'HO-1' } });
   let delivered = '';
   if (text === 'send') {

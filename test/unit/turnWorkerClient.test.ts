@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InboundActivity } from '../../bot/activitySchema';
 import { createLogger } from '../../bot/logger';
-import { createTurnWorker, HEALTH_TIMEOUT_MS, type TurnWorker } from '../../bot/turnWorkerClient';
+import { createTurnWorker, HEALTH_TIMEOUT_MS, TURN_WORKER_RESOURCE_LIMITS, type TurnWorker } from '../../bot/turnWorkerClient';
 import type { HubEvent } from '../../bot/handoffHub';
 
 /**
@@ -44,6 +44,13 @@ test('a turn runs on the worker thread and its replies come back', async () => {
   const replies = await answer(worker, '你好');
   expect(replies).toEqual([{ type: 'message', text: '你好', thread: expect.any(Number) }]);
   expect(replies[0]?.thread).not.toBe(0); // not the main thread
+});
+
+test('the worker thread gets the larger young generation, not the default', async () => {
+  const { worker } = await start();
+  const [reply] = await answer(worker, 'heap');
+  expect(JSON.parse(reply!.text)).toMatchObject(TURN_WORKER_RESOURCE_LIMITS);
+  expect(TURN_WORKER_RESOURCE_LIMITS.maxYoungGenerationSizeMb).toBeGreaterThan(48); // Node's default
 });
 
 test("a turn's failure reaches the caller with its name and message", async () => {
