@@ -7,7 +7,8 @@
  *   npm run bench -- --both        both, one after the other
  *   npm run bench -- --smoke       everything, tiny and fast (CI: proves the benchmark still runs;
  *                                  results go to a temp file, never to bench/results.json)
- *   options: --seconds N (measured seconds per load phase, default 10), --only throughput,turnpath,
+ *   options: --seconds N (measured seconds per load phase, default 5), --rounds N (alternating echo
+ *            and bot phases per concurrency, default 3), --only throughput,turnpath,
  *            coldstart,memory,portfolio,profile  --rows N (portfolio installments, default 1000000)
  *            --memory 1000,10000,100000 (conversation counts)  --no-build
  *
@@ -30,7 +31,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, cpuSeconds, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
+  APP_NOW, cpuSeconds, require, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -51,11 +52,12 @@ const only = new Set(option('only', SECTIONS.join(',')).split(','));
 for (const s of only) if (!SECTIONS.includes(s)) fail(`unknown section "${s}" (${SECTIONS.join(', ')})`);
 
 const cfg = smoke
-  ? { concurrencies: [1, 10], warmupMs: 300, measureMs: 1000, memory: [100], rows: 500, portfolioConcurrencies: [10], profileMs: 0, restarts: 0 }
+  ? { concurrencies: [1, 10], rounds: 1, warmupMs: 300, measureMs: 1000, memory: [100], rows: 500, portfolioConcurrencies: [10], profileMs: 0, restarts: 0 }
   : {
       concurrencies: [1, 10, 50],
+      rounds: Number(option('rounds', 3)),
       warmupMs: 2000,
-      measureMs: Number(option('seconds', 10)) * 1000,
+      measureMs: Number(option('seconds', 5)) * 1000,
       memory: option('memory', '1000,10000,100000').split(',').map(Number),
       rows: Number(option('rows', 1_000_000)),
       portfolioConcurrencies: [1, 10, 50],
@@ -214,29 +216,55 @@ async function throughput(echo, bot) {
   for (const concurrency of cfg.concurrencies) {
     const load = { concurrency, durationMs: cfg.measureMs, warmupMs: cfg.warmupMs, script: 'full' };
     const la = loadAverage();
-    const e = await drive(echo, load);
-    const b = await drive(bot, load);
-    for (const [name, r] of [['echo', e], ['bot', b]]) {
-      if (r.errors) problems.push(`${name} at ${concurrency}: ${r.errors} failed turns: ${r.errorSamples.join('; ')}`);
-      if (!r.turns) problems.push(`${name} at ${concurrency}: no turn completed in the measured window`);
+    // Echo and bot take turns, round after round: this machine's speed drifts from one minute to
+    // the next (neighbours on the host), and a slow phase on one side alone would move the ratio.
+    const rounds = [];
+    for (let n = 0; n < cfg.rounds; n++) {
+      const e = await drive(echo, load);
+      const b = await drive(bot, load);
+      for (const [name, r] of [['echo', e], ['bot', b]]) {
+        if (r.errors) problems.push(`${name} at ${concurrency}: ${r.errors} failed turns: ${r.errorSamples.join('; ')}`);
+        if (!r.turns) problems.push(`${name} at ${concurrency}: no turn completed in the measured window`);
+      }
+      rounds.push({ echo: pick(e), bot: pick(b), ratio: ratioOf(e, b) });
     }
+    // Each figure is the median of the rounds' (counts are summed), each ratio the median of the rounds' ratios.
     const row = {
       concurrency,
-      echo: pick(e),
-      bot: pick(b),
-      ratio: {
-        throughput: b.turns && e.turns ? round(b.turnsPerSec / e.turnsPerSec, 3) : null,
-        p99: b.turns && e.turns ? round(b.latencyMs.p99 / e.latencyMs.p99, 1) : null,
-      },
+      echo: { ...medianOf(rounds.map((r) => r.echo)), ...totalsOf(rounds.map((r) => r.echo)) },
+      bot: { ...medianOf(rounds.map((r) => r.bot)), ...totalsOf(rounds.map((r) => r.bot)) },
+      ratio: medianOf(rounds.map((r) => r.ratio)),
+      rounds: rounds.map((r) => ({ echoTurnsPerSec: r.echo.turnsPerSec, botTurnsPerSec: r.bot.turnsPerSec, ratio: r.ratio })),
       loadAverage: [la, loadAverage()],
     };
     rows.push(row);
-    log(`  ${concurrency} concurrent: bot ${fmt(b.turnsPerSec)} turns/s p99 ${fmt(b.latencyMs.p99)} ms; echo ${fmt(e.turnsPerSec)} turns/s p99 ${fmt(e.latencyMs.p99)} ms`);
+    const each = rounds.length > 1 ? `; rounds: ${rounds.map((r) => (r.ratio.throughput === null ? '—' : `${fmt(r.ratio.throughput * 100)}%`)).join(' ')}` : '';
+    log(`  ${concurrency} concurrent: bot ${fmt(row.bot.turnsPerSec)} turns/s p99 ${fmt(row.bot.latencyMs.p99)} ms; echo ${fmt(row.echo.turnsPerSec)} turns/s p99 ${fmt(row.echo.latencyMs.p99)} ms${each}`);
   }
   return { coldStartFreshMs, flowCheck: flow, rows };
 }
 
 const round = (x, d) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+const ratioOf = (e, b) => ({
+  throughput: b.turns && e.turns ? round(b.turnsPerSec / e.turnsPerSec, 3) : null,
+  p99: b.turns && e.turns ? round(b.latencyMs.p99 / e.latencyMs.p99, 1) : null,
+});
+
+/** What is counted, summed over the rounds. */
+const totalsOf = (results) => Object.fromEntries(['turns', 'conversations', 'errors', 'silentTurns'].map((k) => [k, results.reduce((sum, r) => sum + (r[k] ?? 0), 0)]));
+
+/** The median of each number over results of one shape (nested objects too); null where any is missing. */
+function medianOf(results) {
+  const [first] = results;
+  if (typeof first === 'number') {
+    if (results.some((x) => typeof x !== 'number')) return null;
+    const sorted = [...results].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+  if (first === null || typeof first !== 'object' || results.some((x) => x === null || typeof x !== 'object')) return first ?? null;
+  return Object.fromEntries(Object.keys(first).map((k) => [k, medianOf(results.map((x) => x[k]))]));
+}
 const pick = (r) => ({
   turnsPerSec: r.turnsPerSec,
   latencyMs: r.latencyMs,
@@ -258,7 +286,11 @@ const pick = (r) => ({
 async function turnPath(kind, dir, throughputRows) {
   const tdb = await freshDatabase(kind, 'turnpath');
   try {
-    const r = await runNode([path.join(root, 'bench/turnPath.mjs'), JSON.stringify({ concurrencies: cfg.concurrencies, warmupMs: cfg.warmupMs, measureMs: cfg.measureMs })], {
+    // The turn worker's heap (bot/turnWorkerClient.ts): its young generation is three semi-spaces.
+    const { TURN_WORKER_RESOURCE_LIMITS } = require(path.join(root, 'dist/bot/turnWorkerClient.js'));
+    const semiSpaceMb = TURN_WORKER_RESOURCE_LIMITS.maxYoungGenerationSizeMb / 3;
+    const args = [`--max-semi-space-size=${semiSpaceMb}`, path.join(root, 'bench/turnPath.mjs'), JSON.stringify({ concurrencies: cfg.concurrencies, warmupMs: cfg.warmupMs, measureMs: cfg.measureMs })];
+    const r = await runNode(args, {
       env: serverEnv(tdb.url, dir),
       ...tracked,
     });
@@ -427,7 +459,8 @@ function sqlCounts(bot, type) {
 function table(result) {
   const out = [];
   if (result.throughput) {
-    out.push('', `  full conversations (${cfg.measureMs / 1000} s a phase after ${cfg.warmupMs / 1000} s warm-up), ${result.database}:`);
+    const phases = cfg.rounds > 1 ? `medians of ${cfg.rounds} alternating rounds, ` : '';
+    out.push('', `  full conversations (${phases}${cfg.measureMs / 1000} s a phase after ${cfg.warmupMs / 1000} s warm-up), ${result.database}:`);
     out.push('  conc │ bot turns/s   p50    p95    p99 │ echo turns/s  p50    p95    p99 │ throughput  p99 ratio │ CPU ms/turn: bot    db  load │ echo  load');
     for (const r of result.throughput.rows) {
       const b = r.bot;

@@ -5,7 +5,8 @@
  * given, migrated and seeded as the server would, and calls the pipeline directly, `concurrency`
  * conversations at a time.
  *
- *   node bench/turnPath.mjs '{"concurrencies":[1,10,50],"warmupMs":2000,"measureMs":10000}'
+ *   node --max-semi-space-size=32 bench/turnPath.mjs '{"concurrencies":[1,10,50],"warmupMs":2000,"measureMs":10000}'
+ *   (the flag gives this thread the turn worker's young generation: bench/run.mjs passes it)
  *   (DATABASE_URL, APP_NOW, IDENTITY_SECRET … in the environment, as for the server)
  *
  * Prints one JSON object: per concurrency, turns/s, latency percentiles, this process's CPU per
