@@ -64,6 +64,8 @@ const cfg = smoke
       profileMs: 15_000,
       restarts: 3,
     };
+if (!Number.isInteger(cfg.rounds) || cfg.rounds < 1) fail(`--rounds takes a whole number of at least 1, not "${option('rounds')}"`);
+if (!(cfg.measureMs > 0)) fail(`--seconds takes a number of seconds above 0, not "${option('seconds')}"`);
 const TARGETS = { throughputRatioMin: 0.5, p99RatioMax: 2, importSecondsMax: 60, coldStartMsMax: 2000 };
 
 function fail(message) {
