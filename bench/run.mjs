@@ -31,7 +31,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, cpuSeconds, require, freshPostgres, freshSqlite, loadAverage, machine, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
+  APP_NOW, cpuSeconds, require, freshPostgres, freshSqlite, loadAverage, machine, percentile, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -255,14 +255,11 @@ const ratioOf = (e, b) => ({
 /** What is counted, summed over the rounds. */
 const totalsOf = (results) => Object.fromEntries(['turns', 'conversations', 'errors', 'silentTurns'].map((k) => [k, results.reduce((sum, r) => sum + (r[k] ?? 0), 0)]));
 
-/** The median of each number over results of one shape (nested objects too); null where any is missing. */
+/** The median (nearest rank, like the percentiles) of each number over results of one shape, nested objects too; null where any is missing. */
 function medianOf(results) {
   const [first] = results;
   if (typeof first === 'number') {
-    if (results.some((x) => typeof x !== 'number')) return null;
-    const sorted = [...results].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return results.some((x) => typeof x !== 'number') ? null : percentile([...results].sort((a, b) => a - b), 50);
   }
   if (first === null || typeof first !== 'object' || results.some((x) => x === null || typeof x !== 'object')) return first ?? null;
   return Object.fromEntries(Object.keys(first).map((k) => [k, medianOf(results.map((x) => x[k]))]));
