@@ -190,6 +190,8 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     // Every connection runs with synchronous = FULL: a COMMIT returns once it is on disk.
     expect(await database.sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
     expect(await database.prisma.$queryRawUnsafe('PRAGMA synchronous')).toEqual([{ synchronous: 2n }]);
+    // The turns' savepoint journal stays in memory (db/client.ts): no temporary file a transaction.
+    expect(await database.sql.all('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
     expect(await commitsDuring(() => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key)))))))).toBe(1);
     expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
   });
