@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { matchesOf } from './entities/text';
 
 /**
  * Identity details in a borrower's own words (CONTRACT.md §4): a mobile number, the ID number's
@@ -79,22 +80,22 @@ export function extractIdentity(raw: string, expecting?: ExpectedDetail): Identi
   const text = normalizeText(raw);
   const found: IdentityEntities = { invalid: [], spans: [] };
 
-  for (const m of text.matchAll(FULL_ID)) {
+  for (const m of matchesOf(text, FULL_ID)) {
     // A whole ID number: keep only what is needed, and mask all of it.
     found.idLast4 = m[0].slice(-4).toUpperCase();
     found.spans.push({ start: m.index, end: m.index + m[0].length });
   }
   for (const form of DATE_FORMS) {
-    for (const m of text.matchAll(form.re)) {
-      if (overlaps(found.spans, m.index ?? 0, (m.index ?? 0) + m[0].length)) continue;
+    for (const m of matchesOf(text, form.re)) {
+      if (overlaps(found.spans, m.index, m.index + m[0].length)) continue;
       const date = form.read(m);
       if (date && !found.birthDate) {
         found.birthDate = date;
-        found.spans.push({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
+        found.spans.push({ start: m.index, end: m.index + m[0].length });
       } else if (!date && !found.birthDate && form !== DATE_FORMS[2]) found.invalid.push('birthDate');
     }
   }
-  for (const m of text.matchAll(PHONE)) {
+  for (const m of matchesOf(text, PHONE)) {
     if (overlaps(found.spans, m.index, m.index + m[0].length)) continue;
     const digits = `${m[1]}${m[2]}${m[3]}`;
     if (/^1[3-9]\d{9}$/.test(digits) && !found.phone) found.phone = digits;
@@ -102,7 +103,7 @@ export function extractIdentity(raw: string, expecting?: ExpectedDetail): Identi
     found.spans.push({ start: m.index, end: m.index + m[0].length });
   }
   if (!found.idLast4) {
-    const candidates = [...text.matchAll(ID_LAST4)].filter((m) => !overlaps(found.spans, m.index, m.index + m[0].length));
+    const candidates = matchesOf(text, ID_LAST4).filter((m) => !overlaps(found.spans, m.index, m.index + m[0].length));
     const chosen = candidates.length === 1 ? candidates[0] : undefined;
     if (chosen) {
       found.idLast4 = (chosen[1] as string).toUpperCase();
@@ -110,7 +111,7 @@ export function extractIdentity(raw: string, expecting?: ExpectedDetail): Identi
     }
   }
   // Long digit runs that are none of the above: most likely a mistyped phone number or date.
-  for (const m of text.matchAll(LONG_DIGITS)) {
+  for (const m of matchesOf(text, LONG_DIGITS)) {
     if (overlaps(found.spans, m.index, m.index + m[0].length)) continue;
     found.invalid.push(expecting === 'birthDate' ? 'birthDate' : 'phone');
     found.spans.push({ start: m.index, end: m.index + m[0].length });

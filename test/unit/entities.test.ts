@@ -5,6 +5,7 @@ import {
   extractInstallmentCount,
   extractPaymentMethod,
 } from '../../machines/recognition/entities';
+import { matchesOf } from '../../machines/recognition/entities/text';
 
 const values = (text: string) => extractAmounts(text).map((a) => a.value);
 /** Noon on a local date in Shanghai, the lender's time zone. */
@@ -459,5 +460,35 @@ describe('extractComplaintCategory', () => {
 
   test.each([['我想投诉'], ['not interested'], ['我还了3500']])('no category in %s', (text) => {
     expect(extractComplaintCategory(text)).toBeUndefined();
+  });
+});
+
+describe('matchesOf', () => {
+  const same = (text: string, re: RegExp) => {
+    const expected = [...text.matchAll(re)].map((m) => [m.index, ...m]);
+    expect(matchesOf(text, re).map((m) => [m.index, ...m])).toEqual(expected);
+    expect(re.lastIndex).toBe(0);
+  };
+
+  test('finds what String#matchAll finds, groups and offsets included', () => {
+    same('借款1000元，还了200元，剩800', /(\d+)(元)?/g);
+    same('no digits here', /\d+/g);
+    same('138 0013 8000 / 13900139000', /1[3-9]\d(?:\s?\d{4}){2}/g);
+  });
+
+  test('steps over empty matches, a whole code point at a time in unicode mode', () => {
+    same('a😀b', /x*/g);
+    same('a😀b', /x*/gu);
+  });
+
+  test('starts from the beginning whatever the pattern was left at, and leaves it there', () => {
+    const re = /\d/g;
+    re.lastIndex = 3;
+    expect(matchesOf('1a2b3', re).map((m) => m.index)).toEqual([0, 2, 4]);
+    expect(re.lastIndex).toBe(0);
+  });
+
+  test('refuses a pattern that is not global, as String#matchAll does', () => {
+    expect(() => matchesOf('1', /\d/)).toThrow(TypeError);
   });
 });

@@ -1,5 +1,5 @@
 import { CN_DIGIT_CLASS, CN_UNIT_CLASS, ENGLISH_NUMBER_WORDS, parseInteger } from './numerals';
-import { normalizeKeepingOffsets } from './text';
+import { matchesOf, normalizeKeepingOffsets } from './text';
 
 /**
  * The number of installments a borrower asks for: 分6期, 分成十二期, 六期, 分三次, "6 installments",
@@ -82,7 +82,7 @@ export function extractInstallmentCount(text: string, options: CountOptions = {}
   const counts = new Set<number>();
   for (const form of FORMS) {
     if (form.needsTalk && !talk) continue;
-    for (const m of norm.matchAll(form.re)) {
+    for (const m of matchesOf(norm, form.re)) {
       const n = read(m.groups?.n);
       if (n !== undefined) counts.add(n);
     }

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { localPartsOf, type LocalParts } from '../../domain/calendar';
 import { CN_DIGIT_CLASS, CN_UNIT_CLASS, ENGLISH_NUMBER_WORDS, parseInteger } from './numerals';
-import { normalizeKeepingOffsets, overlaps, type Span } from './text';
+import { matchesOf, normalizeKeepingOffsets, overlaps, type Span } from './text';
 
 /**
  * Dates in a borrower's words ("下个月15号", "extend to Dec 15", "三天后"), resolved against the
@@ -224,7 +224,7 @@ export function extractDates(text: string, ref: DateReference): DateEntity[] {
   const taken: Span[] = [];
   const found: DateEntity[] = [];
   for (const form of FORMS) {
-    for (const m of norm.matchAll(form.re)) {
+    for (const m of matchesOf(norm, form.re)) {
       const start = m.index;
       const end = start + m[0].length;
       if (overlaps(taken, start, end)) continue;

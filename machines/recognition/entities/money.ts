@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { CN_DIGIT_CLASS, CN_UNIT_CLASS, parseNumeral } from './numerals';
-import { normalizeKeepingOffsets, overlaps, spansOf } from './text';
+import { matchesOf, normalizeKeepingOffsets, overlaps, spansOf } from './text';
 
 /**
  * Amounts of money in a borrower's words: "3,500.00", "¥3500", "3.5k", "2.5万", "三千五",
@@ -124,7 +124,7 @@ export function extractAmounts(text: string): Amount[] {
   const norm = normalizeKeepingOffsets(text);
   const never = spansOf(norm, NEVER);
   const found: Amount[] = [];
-  for (const m of norm.matchAll(AMOUNT)) {
+  for (const m of matchesOf(norm, AMOUNT)) {
     const { prefix, numeral = '', major, jiao } = m.groups ?? {};
     const [numeralStart, numeralEnd] = m.indices?.groups?.numeral ?? [m.index, m.index];
     // Jiao and fen read as part of the amount before ("块五毛") are not amounts of their own.

@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { matchesOf } from './text';
 
 /**
  * Numbers as borrowers write them: Arabic digits, Chinese numerals, and mixtures ("2.5万", "3千5",
@@ -38,7 +39,7 @@ const TOKEN = /\d(?:[\d, ]*\d)?(?:\.\d+)?|\S/gu;
 
 function tokenize(run: string): Token[] | undefined {
   const tokens: Token[] = [];
-  for (const [t] of run.replace(/[廿卅]/g, (c) => TENS[c] ?? c).matchAll(TOKEN)) {
+  for (const [t] of matchesOf(run.replace(/[廿卅]/g, (c) => TENS[c] ?? c), TOKEN)) {
     if (/^\d/.test(t)) {
       const digits = t.replace(/[, ]/g, '');
       tokens.push({ kind: 'number', value: new Decimal(digits), places: digits.includes('.') ? 0 : digits.length });
