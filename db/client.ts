@@ -102,9 +102,9 @@ const DURABLE_COMMITS = 'PRAGMA synchronous = FULL';
  * The turn path's connection keeps its savepoint journal in memory. Each turn of a group commit
  * runs in a savepoint (./sql), which journals the first change to every page; past 64 KiB that
  * journal spills to a temporary file, created and removed in every transaction, and every page
- * then costs a write system call: about 13 of a turn's 23 `pwrite`s, and a sixteenth of the turn
- * worker's CPU (perf, README Performance). A group's journal is at most a few hundred KiB and is
- * gone at its COMMIT; nothing durable depends on it.
+ * then costs a write system call: 14 of a turn's 23 `pwrite`s, 6% of the turn worker's CPU at 50
+ * conversations (README, Performance). A group's journal is at most a few hundred KiB and is gone
+ * at its COMMIT; nothing durable depends on it.
  */
 const TURN_CONNECTION = `${DURABLE_COMMITS}; PRAGMA temp_store = MEMORY`;
 
