@@ -1,16 +1,11 @@
 import { DateTime } from 'luxon';
-import { matchesOf } from './entities/text';
+import { matchesOf, overlaps, type Span } from './entities/text';
 
 /**
  * Identity details in a borrower's own words (CONTRACT.md §4): a mobile number, the ID number's
  * last 4 characters and a date of birth in any common form, in any order, in one message or
  * several. Each found detail carries its span so the transcript can mask it.
  */
-export interface Span {
-  start: number;
-  end: number;
-}
-
 export interface IdentityEntities {
   phone?: string;
   idLast4?: string;
@@ -70,10 +65,6 @@ const PHONE = /(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?(\d{4})[\s-]?(\d{4})(?!\d
 const FULL_ID = /(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])/g;
 const ID_LAST4 = /(?<![\dA-Za-z])(\d{3}[\dXx])(?![\dA-Za-z])/g;
 const LONG_DIGITS = /(?<!\d)\d{5,}(?!\d)/g;
-
-function overlaps(spans: Span[], start: number, end: number): boolean {
-  return spans.some((s) => start < s.end && end > s.start);
-}
 
 /** Finds identity details; `expecting` is the detail the bot just asked for (context). */
 export function extractIdentity(raw: string, expecting?: ExpectedDetail): IdentityEntities {
