@@ -4,6 +4,7 @@
 // code the type checker saw.
 // It lives two folders under the project like every dist/<folder>/*.js, so the code that finds
 // dialogs/, web/ and prisma/ from __dirname finds them from here too.
+import { copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,12 @@ for (const [entry, outfile] of bundles) await build({
   // Not minified: a minified bundle started no faster, and stack traces stay readable.
   logLevel: 'warning',
 });
+
+// The clients load their query compilers from beside them (scripts/generate-prisma.mjs), and tsc
+// copies only code.
+for (const kind of ['sqlite', 'postgres']) {
+  copyFileSync(path.join(root, 'db/generated', kind, 'query_compiler.wasm'), path.join(root, 'dist/db/generated', kind, 'query_compiler.wasm'));
+}
 
 // V8's code cache for each (bot/bundleLoader.ts), made by this same Node: every start uses it.
 const { runBundle } = createRequire(import.meta.url)(path.join(root, 'dist/bot/bundleLoader.js'));
