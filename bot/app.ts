@@ -79,8 +79,9 @@ export async function startBot(
       const seeded = await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
       if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
     }
-    const { store, files, recognizers, dialogsSource, pipeline: inline } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs });
-    await dialogsSource.current();
+    const { store, files, recognizers, dialogsSource, pipeline: inline, warm } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs });
+    // With a worker, this thread runs no turns, and needs neither the recogniser nor the intent model.
+    await (worker ? dialogsSource.current() : warm());
     const preview = createStudioPreview({
       builderFor: (previewDb, previewKey, previewFiles) => createRuntimeBuilder((d) => provideMachine(previewDb, d, config, previewFiles, previewKey), recognizers),
       clock,

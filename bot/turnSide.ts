@@ -78,6 +78,8 @@ export interface TurnSide {
   recognizers: ReturnType<typeof createRecognizerCache>;
   dialogsSource: DialogsRuntimeSource;
   pipeline: TurnPipeline;
+  /** Loads what the first turn would otherwise load: the latest dialogs version and its recogniser (the intent model). */
+  warm(): Promise<void>;
 }
 
 /**
@@ -98,5 +100,6 @@ export function createTurnSide(deps: { database: Database; config: Config; ident
     logger,
   });
   const pipeline = createTurnPipeline({ store, runtime: () => dialogsSource.current(), clock, logger, timeZone: config.timeZone });
-  return { store, files, recognizers, dialogsSource, pipeline };
+  const warm = async () => void (await dialogsSource.current()).recognizer;
+  return { store, files, recognizers, dialogsSource, pipeline, warm };
 }

@@ -85,7 +85,7 @@ export async function runTurnWorker(): Promise<void> {
   const { identityKey, clockOffsetMs } = await started;
   database = await openDatabase(config.databaseUrl);
   turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs });
-  await turns.dialogsSource.current();
+  await turns.warm();
   // Proactive delivery and the agents' live feed stay in the main thread (they hold the adapter and the feed's clients).
   turns.pipeline.link({
     publish: (event) => post({ type: 'publish', event }),

@@ -1,6 +1,6 @@
 /**
  * Part of `npm run build`: trains the intent model on dialogs/nlu/training.*.json and writes it to
- * dist/nlu-model.json, which every start then loads instead of training (bot/nluModel.ts).
+ * dist/nlu-model.bin, which every start then loads instead of training (bot/nluModel.ts).
  */
 import { loadDialogs } from '../dialogs/loadDialogs';
 import { modelKey, trainClassifier } from '../machines/recognition/classifier';

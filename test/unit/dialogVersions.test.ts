@@ -1,4 +1,6 @@
-import { createDialogsRuntimeSource, type DialogsRuntime } from '../../bot/dialogsRuntime';
+import { createDialogsRuntimeSource, createRuntimeBuilder, type DialogsRuntime } from '../../bot/dialogsRuntime';
+import type { ConversationMachine } from '../../machines/turnRuntime';
+import type { Recognizer } from '../../machines/recognition/recognizer';
 import type { Db } from '../../db/client';
 import { changeLabel, diffFiles, editableFiles, isEditablePath, overlayFiles } from '../../dialogs/dialogVersions';
 import { readDialogFiles, splitProblem, formatProblem, parseDialogs, DialogsError, type Dialogs } from '../../dialogs/loadDialogs';
@@ -115,5 +117,22 @@ describe('the runtime source', () => {
     };
     now = 5000;
     expect((await source.current()).versionId).toBe(1);
+  });
+
+  test('a runtime makes its recogniser at the first use, once: a thread that runs no turns never loads the intent model', () => {
+    const made: Dialogs[] = [];
+    const recognizer = (() => ({ intent: 'none', confidence: 0 })) as unknown as Recognizer;
+    const buildRuntime = createRuntimeBuilder(
+      () => ({}) as ConversationMachine,
+      (dialogs) => {
+        made.push(dialogs);
+        return recognizer;
+      },
+    );
+    const runtime = buildRuntime(shippedDialogs, null);
+    expect(made).toHaveLength(0);
+    expect(runtime.recognizer).toBe(recognizer);
+    expect(runtime.recognizer).toBe(recognizer);
+    expect(made).toEqual([shippedDialogs]);
   });
 });
