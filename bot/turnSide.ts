@@ -17,7 +17,7 @@ import type { Clock } from './clock';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createTurnPipeline, type TurnPipeline } from './turnPipeline';
-import { createDialogsRuntimeSource, createRecognizerCache, createRuntimeBuilder, type DialogsRuntimeSource } from './dialogsRuntime';
+import { createDialogsRuntimeSource, createRecognizerCache, createRuntimeBuilder, type DialogsRuntimeSource, type RecognizerCache } from './dialogsRuntime';
 
 /*
  * What turns run on, without the HTTP and Bot Framework side: the turn worker (bot/turnWorker.ts)
@@ -75,7 +75,7 @@ export function provideMachine(database: Database, dialogs: Dialogs, config: Con
 export interface TurnSide {
   store: ConversationStore;
   files: FileStore;
-  recognizers: ReturnType<typeof createRecognizerCache>;
+  recognizers: RecognizerCache;
   dialogsSource: DialogsRuntimeSource;
   pipeline: TurnPipeline;
   /** Loads what the first turn would otherwise load: the latest dialogs version and its recogniser (the intent model). */
@@ -87,11 +87,20 @@ export interface TurnSide {
  * turn runs on the latest published dialogs version (checked at most once a second), with the
  * machine built from that version's flow (provideMachine).
  */
-export function createTurnSide(deps: { database: Database; config: Config; identityKey: string; logger: Logger; clock: Clock; shipped: DialogFiles; shippedDialogs: Dialogs }): TurnSide {
-  const { database, config, identityKey, logger, clock, shipped, shippedDialogs } = deps;
+export function createTurnSide(deps: {
+  database: Database;
+  config: Config;
+  identityKey: string;
+  logger: Logger;
+  clock: Clock;
+  shipped: DialogFiles;
+  shippedDialogs: Dialogs;
+  /** Recognisers made already (the turn worker makes the shipped dialogs' one while it waits to start). */
+  recognizers?: RecognizerCache;
+}): TurnSide {
+  const { database, config, identityKey, logger, clock, shipped, shippedDialogs, recognizers = createRecognizerCache() } = deps;
   const store = createConversationStore(database.sql);
   const files = createFileStore(config.proofStorageDir);
-  const recognizers = createRecognizerCache();
   const dialogsSource = createDialogsRuntimeSource({
     db: database.prisma,
     shipped,

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { parseDialogs, readDialogFiles } from '../dialogs/loadDialogs';
 import { openDatabase, type Database } from '../db/client';
 import { createPassBatch } from '../db/passBatch';
+import { createRecognizerCache } from './dialogsRuntime';
 import { createTurnSide, type TurnSide } from './turnSide';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
@@ -13,7 +14,8 @@ import { createCalls, fromWire, toWire, type FromWorker, type ToWorker, type Tur
  * thread's (createTurnSide), answering the main thread's turns. The environment is the same
  * process's, so the configuration is parsed from it again; the identity key and the clock come
  * with the 'start' message, once the main thread has migrated the database. Until then the
- * thread has loaded its code and checked the dialogs, in parallel with the main thread's start.
+ * thread has loaded its code, checked the dialogs and made their recogniser (the intent model),
+ * in parallel with the main thread's start.
  */
 export async function runTurnWorker(): Promise<void> {
   const port = parentPort;
@@ -82,9 +84,12 @@ export async function runTurnWorker(): Promise<void> {
 
   const shipped = readDialogFiles();
   const shippedDialogs = parseDialogs(shipped);
+  // Made before 'start', while the main thread migrates: after it, turns.warm() finds it.
+  const recognizers = createRecognizerCache();
+  recognizers(shippedDialogs);
   const { identityKey, clockOffsetMs } = await started;
   database = await openDatabase(config.databaseUrl);
-  turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs });
+  turns = createTurnSide({ database, config, identityKey, logger, clock: () => new Date(Date.now() + clockOffsetMs), shipped, shippedDialogs, recognizers });
   await turns.warm();
   // Proactive delivery and the agents' live feed stay in the main thread (they hold the adapter and the feed's clients).
   turns.pipeline.link({
