@@ -58,7 +58,7 @@ export function createRecognizerCache(): RecognizerCache {
 /**
  * Makes runtimes from dialogs: the machine from machineFor, the recogniser from the cache. The
  * recogniser is made when first asked for: a thread that runs no turns (the main thread, when a
- * worker runs them) then never loads the intent model, 0.1 s of its start.
+ * worker runs them) then never loads the intent model.
  */
 export function createRuntimeBuilder(machineFor: MachineFactory, recognizerFor: RecognizerCache = createRecognizerCache()): (dialogs: Dialogs, versionId: number | null) => DialogsRuntime {
   return (dialogs, versionId) => {
