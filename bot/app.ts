@@ -72,7 +72,7 @@ export async function startBot(
   }
   const clock = options.clock ?? createClock(config.appNow);
   try {
-    const identityKey = await resolveIdentityKey(database.prisma, config.identitySecret);
+    const identityKey = await resolveIdentityKey(database.sql, config.identitySecret);
     const workerStarted = worker?.start({ identityKey, clock });
     workerStarted?.catch(() => undefined); // awaited below, before the server listens
     if (config.seedDemo) {

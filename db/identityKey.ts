@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ConfigError } from '../bot/config';
-import type { Db } from './client';
-import { isUniqueViolation } from './writeErrors';
+import type { Sql } from './sql';
 
 const NAME = 'identity';
 
@@ -15,19 +14,23 @@ const fingerprintOf = (key: string) => createHmac('sha256', key).update('identit
  * generated on first use and kept in the database, so restarts, the import command and every
  * instance agree. Either way the key must stay the one the stored digests were made with: a
  * different one is refused with a clear message rather than failing every borrower's check.
+ *
+ * Plain SQL (db/sql.ts), not Prisma: a start hands the key to the turn worker, which then opens
+ * its own database while the main thread loads Prisma and its query compiler, instead of after
+ * (issue #9: cold start).
  */
-export async function resolveIdentityKey(db: Db, configured: string | undefined): Promise<string> {
-  const stored = await db.identityKey.findUnique({ where: { name: NAME } });
+export async function resolveIdentityKey(sql: Sql, configured: string | undefined): Promise<string> {
+  const [stored] = await sql.all<{ fingerprint: string; generated: string | null }>('SELECT "fingerprint", "generated" FROM "IdentityKey" WHERE "name" = ?', [NAME]);
   if (!stored) {
     const key = configured ?? randomBytes(32).toString('hex');
-    try {
-      await db.identityKey.create({ data: { name: NAME, fingerprint: fingerprintOf(key), generated: configured ? null : key } });
-      return key;
-    } catch (e) {
-      // Another process (a second instance, an import) stored its key first: use that one.
-      if (isUniqueViolation(e)) return resolveIdentityKey(db, configured);
-      throw e;
-    }
+    const inserted = await sql.run('INSERT INTO "IdentityKey" ("name", "fingerprint", "generated", "createdAt") VALUES (?, ?, ?, ?) ON CONFLICT ("name") DO NOTHING', [
+      NAME,
+      fingerprintOf(key),
+      configured ? null : key,
+      new Date(),
+    ]);
+    // Nothing stored: another process (a second instance, an import) stored its key first; use that one.
+    return inserted === 1 ? key : resolveIdentityKey(sql, configured);
   }
   if (configured !== undefined) {
     if (fingerprintOf(configured) !== stored.fingerprint) {

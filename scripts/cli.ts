@@ -8,7 +8,7 @@ export async function withDatabase<T>(config: Config, work: (database: Database,
   await migrateDatabase(config.databaseUrl);
   const database = await openDatabase(config.databaseUrl);
   try {
-    return await work(database, await resolveIdentityKey(database.prisma, config.identitySecret));
+    return await work(database, await resolveIdentityKey(database.sql, config.identitySecret));
   } finally {
     await database.close();
   }

@@ -29,25 +29,25 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('%s', (kind) => {
 
   test('unset: one random key is generated, stored and returned to every caller, even racing ones', async () => {
     const db = await fresh();
-    const keys = await Promise.all([1, 2, 3, 4].map(() => resolveIdentityKey(db.prisma, undefined)));
+    const keys = await Promise.all([1, 2, 3, 4].map(() => resolveIdentityKey(db.sql, undefined)));
     expect(new Set(keys).size).toBe(1);
     expect(keys[0]).toMatch(/^[0-9a-f]{64}$/);
-    expect(await resolveIdentityKey(db.prisma, undefined)).toBe(keys[0]);
+    expect(await resolveIdentityKey(db.sql, undefined)).toBe(keys[0]);
     // The generated key may also be given explicitly (e.g. moved into a secret store).
-    expect(await resolveIdentityKey(db.prisma, keys[0])).toBe(keys[0]);
-    await expect(resolveIdentityKey(db.prisma, CONFIGURED)).rejects.toThrow(/IDENTITY_SECRET: not the key .*unset IDENTITY_SECRET/);
+    expect(await resolveIdentityKey(db.sql, keys[0])).toBe(keys[0]);
+    await expect(resolveIdentityKey(db.sql, CONFIGURED)).rejects.toThrow(/IDENTITY_SECRET: not the key .*unset IDENTITY_SECRET/);
   });
 
   test('configured: used as is, only its fingerprint stored; a different or missing key is refused', async () => {
     const db = await fresh();
-    expect(await resolveIdentityKey(db.prisma, CONFIGURED)).toBe(CONFIGURED);
+    expect(await resolveIdentityKey(db.sql, CONFIGURED)).toBe(CONFIGURED);
     const row = await db.prisma.identityKey.findUniqueOrThrow({ where: { name: 'identity' } });
     expect(row.generated).toBeNull();
     expect(row.fingerprint).not.toContain(CONFIGURED);
-    expect(await resolveIdentityKey(db.prisma, CONFIGURED)).toBe(CONFIGURED);
-    const other = resolveIdentityKey(db.prisma, 'z'.repeat(40));
+    expect(await resolveIdentityKey(db.sql, CONFIGURED)).toBe(CONFIGURED);
+    const other = resolveIdentityKey(db.sql, 'z'.repeat(40));
     await expect(other).rejects.toBeInstanceOf(ConfigError);
-    await expect(resolveIdentityKey(db.prisma, 'z'.repeat(40))).rejects.toThrow(/IDENTITY_SECRET: not the key this database's identity digests were made with/);
-    await expect(resolveIdentityKey(db.prisma, undefined)).rejects.toThrow(/IDENTITY_SECRET: must be set/);
+    await expect(resolveIdentityKey(db.sql, 'z'.repeat(40))).rejects.toThrow(/IDENTITY_SECRET: not the key this database's identity digests were made with/);
+    await expect(resolveIdentityKey(db.sql, undefined)).rejects.toThrow(/IDENTITY_SECRET: must be set/);
   });
 });

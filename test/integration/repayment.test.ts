@@ -77,7 +77,7 @@ describe('the penalty explained', () => {
       'borrower_id,name,phone,id_number,date_of_birth,locale,loan_id,product,annual_rate,installment_no,due_date,principal_due,interest_due,principal_paid,interest_paid',
       'F1,赵磊,13800138099,110101198806061236,1988-06-06,zh-CN,FL1,flex,0.15,1,2026-10-23,1000.00,200.00,0,0',
     ].join('\n');
-    const imported = await importPortfolioText(database.prisma, csv, { identitySecret: await resolveIdentityKey(database.prisma, undefined), products: new Set(Object.keys(loadDialogs().products)) });
+    const imported = await importPortfolioText(database.prisma, csv, { identitySecret: await resolveIdentityKey(database.sql, undefined), products: new Set(Object.keys(loadDialogs().products)) });
     expect(imported.ok).toBe(true);
     const talk = (text: string) => say(bot.url, `rp-flex-${++n}`, text);
     const r = await talk('13800138099 1236 1988-06-06 解释罚息');
