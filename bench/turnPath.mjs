@@ -37,12 +37,12 @@ const onPostgres = config.databaseUrl.startsWith('postgres');
 const logger = createLogger(config.logLevel);
 await migrateDatabase(config.databaseUrl, () => {});
 const database = await openDatabase(config.databaseUrl);
-const identityKey = await resolveIdentityKey(database.prisma, config.identitySecret);
+const identityKey = await resolveIdentityKey(database.sql, config.identitySecret);
 const clock = createClock(config.appNow);
 await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
 const shipped = readDialogFiles();
-const { pipeline, dialogsSource } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs: parseDialogs(shipped) });
-await dialogsSource.current();
+const { pipeline, warm } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs: parseDialogs(shipped) });
+await warm(); // as the turn worker does before it takes turns
 // Nothing here reaches an agent or a channel: no conversation of the load is handed over proactively.
 pipeline.link({ publish: () => {}, proactive: { send: async () => {} } });
 
