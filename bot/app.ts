@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { parseDialogs, readDialogFiles, type DialogFiles, type Dialogs } from '../dialogs/loadDialogs';
 import { openDatabase, type Database } from '../db/client';
 import { migrateDatabase } from '../db/migrator';
@@ -51,11 +52,13 @@ export async function startBot(
     reminderEveryMs?: number;
     /** The built script that runs turns on a worker thread (bot/turnWorker.ts); without it they run in this thread. */
     turnWorker?: string;
+    /** That script's thread, when it was spawned already (bot/launch.ts). */
+    turnThread?: Worker;
   } = {},
 ): Promise<RunningBot> {
   // Turns on their own thread leave this one to HTTP and Bot Framework, and the two share the
   // cores (README, Performance). The thread loads its code while this one migrates.
-  const worker = options.turnWorker ? createTurnWorker(options.turnWorker, logger) : undefined;
+  const worker = options.turnWorker ? createTurnWorker(options.turnWorker, logger, options.turnThread) : undefined;
   let shipped: DialogFiles;
   let shippedDialogs: Dialogs;
   let database: Database;

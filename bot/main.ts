@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError, loadConfig } from './config';
 import { DialogsError } from '../dialogs/loadDialogs';
 import { startBot } from './app';
@@ -6,9 +7,10 @@ import { createLogger } from './logger';
 
 /**
  * `npm start`: one schema parses the environment; anything wrong stops here with the reason.
- * `turnWorker` is the script the turn worker thread runs.
+ * `turnWorker` is the script the turn worker thread runs, `turnThread` its thread when spawned
+ * already (bot/launch.ts).
  */
-export async function main(turnWorker: string): Promise<void> {
+export async function main(turnWorker: string, turnThread?: Worker): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -20,9 +22,10 @@ export async function main(turnWorker: string): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
+  if (!config.turnWorker) void turnThread?.terminate();
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, logger, config.turnWorker ? { turnWorker } : {});
+    bot = await startBot(config, logger, config.turnWorker ? { turnWorker, ...(turnThread ? { turnThread } : {}) } : {});
   } catch (e) {
     if (e instanceof DialogsError || e instanceof ConfigError) console.error(e.message);
     else logger.fatal({ err: e }, 'start failed');

@@ -94,6 +94,9 @@ export function createCalls<T>() {
  */
 export const TURN_WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 96 } as const;
 
+/** A new turn worker thread running `entry`. */
+export const spawnTurnThread = (entry: string): Worker => new Worker(entry, { resourceLimits: TURN_WORKER_RESOURCE_LIMITS });
+
 /** How long close() waits for the worker's turns in flight before ending the thread anyway. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
@@ -107,8 +110,9 @@ export const HEALTH_TIMEOUT_MS = 3_000;
  * The thread starts at once and loads its code while this one migrates and opens the database;
  * start() then lets it open its own. A worker that dies fails the turns it had (a channel
  * retries them, and a retried activity is answered once); the next turn starts a new one.
+ * `first` is the first thread when it was spawned already (spawnTurnThread; bot/launch.ts).
  */
-export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
+export function createTurnWorker(entry: string, logger: Logger, first?: Worker): TurnWorker {
   let links: TurnPipelineLinks | undefined;
   let init: StartWith | undefined;
   const turns = createCalls<ChannelActivity[]>();
@@ -124,9 +128,9 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     exited: Promise<void>;
   }
 
-  /** A new thread; it takes turns once started (at once when start() was called before). */
-  function spawn(): Spawned {
-    const worker = new Worker(entry, { resourceLimits: TURN_WORKER_RESOURCE_LIMITS });
+  /** A new thread (or the one spawned already); it takes turns once started (at once when start() was called before). */
+  function spawn(thread?: Worker): Spawned {
+    const worker = thread ?? spawnTurnThread(entry);
     if (init) worker.postMessage(startMessage(init));
     let isReady = false;
     let failure: Error | undefined;
@@ -181,7 +185,7 @@ export function createTurnWorker(entry: string, logger: Logger): TurnWorker {
     return { worker, ready, exited };
   }
 
-  let current = spawn();
+  let current = spawn(first);
 
   /** The worker, or, when the last one could not start, a new one for the next turn. */
   async function running(): Promise<Worker> {

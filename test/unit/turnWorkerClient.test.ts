@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InboundActivity } from '../../bot/activitySchema';
 import { createLogger } from '../../bot/logger';
-import { createTurnWorker, HEALTH_TIMEOUT_MS, TURN_WORKER_RESOURCE_LIMITS, type TurnWorker } from '../../bot/turnWorkerClient';
+import { createTurnWorker, HEALTH_TIMEOUT_MS, spawnTurnThread, TURN_WORKER_RESOURCE_LIMITS, type TurnWorker } from '../../bot/turnWorkerClient';
 import type { HubEvent } from '../../bot/handoffHub';
 
 /**
@@ -81,6 +81,19 @@ test('a worker that dies fails the turns it had, and the next turn gets a new wo
   const next = await answer(worker, 'two');
   expect(next[0]?.text).toBe('two');
   expect(next[0]?.thread).not.toBe(first[0]?.thread);
+});
+
+test('a thread spawned already (bot/launch.ts) takes the turns, and one that dies is replaced like any other', async () => {
+  const thread = spawnTurnThread(entry);
+  worker = createTurnWorker(entry, logger, thread);
+  await worker.start({ identityKey: 'k', clock: () => new Date() });
+  const first = await answer(worker, 'one');
+  expect(first[0]?.thread).toBe(thread.threadId);
+  const [reply] = await answer(worker, 'heap');
+  expect(JSON.parse(reply!.text)).toMatchObject(TURN_WORKER_RESOURCE_LIMITS);
+  await expect(worker.handle(say('die'))).rejects.toThrow(/exit code 7/);
+  const next = await answer(worker, 'two');
+  expect(next[0]?.thread).not.toBe(thread.threadId);
 });
 
 describe('health', () => {
