@@ -79,7 +79,7 @@ export async function startBot(
     const workerStarted = worker?.start({ identityKey, clock });
     workerStarted?.catch(() => undefined); // awaited below, before the server listens
     if (config.seedDemo) {
-      const seeded = await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
+      const seeded = await seedDemoPortfolio(database, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
       if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
     }
     const { store, files, recognizers, dialogsSource, pipeline: inline, warm } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../db/client';
+import type { Database } from '../db/client';
 import { effectiveFiles, latestVersionId, loadVersion } from '../db/dialogsVersions';
 import { DialogsError, parseDialogs, type DialogFiles, type Dialogs } from '../dialogs/loadDialogs';
 import { createEscalationEvaluator, type EscalationEvaluator } from '../machines/domain/escalation';
@@ -85,7 +85,8 @@ export interface DialogsRuntimeSource {
 }
 
 export interface DialogsRuntimeSourceDeps {
-  db: Db;
+  /** Read at the first published version: the check for one needs only `sql`. */
+  database: Pick<Database, 'prisma' | 'sql'>;
   shipped: DialogFiles;
   /** The shipped files parsed and checked (startBot does it before it touches the database). */
   shippedDialogs: Dialogs;
@@ -105,7 +106,7 @@ export interface DialogsRuntimeSourceDeps {
  * runs on dialogs that fail their checks. A failing database check keeps the runtime it has.
  */
 export function createDialogsRuntimeSource(deps: DialogsRuntimeSourceDeps): DialogsRuntimeSource {
-  const { db, shipped, shippedDialogs, build, logger } = deps;
+  const { database, shipped, shippedDialogs, build, logger } = deps;
   const checkEveryMs = deps.checkEveryMs ?? 1000;
   const now = deps.now ?? (() => performance.now());
   const shippedRuntime = build(shippedDialogs, null);
@@ -114,7 +115,7 @@ export function createDialogsRuntimeSource(deps: DialogsRuntimeSourceDeps): Dial
   let checking: Promise<DialogsRuntime> | undefined;
 
   async function runtimeOf(id: number): Promise<DialogsRuntime> {
-    const version = await loadVersion(db, id);
+    const version = await loadVersion(database.prisma, id);
     if (!version) return shippedRuntime; // deleted by hand: run on what ships
     try {
       return build(parseDialogs(effectiveFiles(shipped, version)), id);
@@ -127,7 +128,7 @@ export function createDialogsRuntimeSource(deps: DialogsRuntimeSourceDeps): Dial
 
   async function check(): Promise<DialogsRuntime> {
     try {
-      const id = await latestVersionId(db);
+      const id = await latestVersionId(database.sql);
       if (id !== cached.id) {
         const runtime = id === null ? shippedRuntime : await runtimeOf(id);
         if (cached.id !== id) logger.info({ version: id, flowVersion: runtime.flowVersion }, 'dialogs version applied');

@@ -74,7 +74,7 @@ export function createStudioPreview(deps: StudioPreviewDeps): StudioPreview {
       const database = await openDatabase(url);
       // A key of its own: nothing derived from the production key is written to a temp folder.
       const identityKey = randomBytes(32).toString('hex');
-      await seedDemoPortfolio(database.prisma, { today: localDateOf(deps.clock(), deps.timeZone), identitySecret: identityKey });
+      await seedDemoPortfolio(database, { today: localDateOf(deps.clock(), deps.timeZone), identitySecret: identityKey });
       const files = createFileStore(path.join(dir, 'proofs'));
       deps.logger.info({ dir }, 'studio preview database ready');
       return { dir, database, build: deps.builderFor(database, identityKey, files), pipelines: new Map() };

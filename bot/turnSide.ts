@@ -51,7 +51,7 @@ function planDeps(database: Database, dialogs: Dialogs, config: Config): PlanDep
 /** The conversation machine of this version's flow, with its I/O actors bound to this database and policy. */
 export function provideMachine(database: Database, dialogs: Dialogs, config: Config, files: FileStore, identityKey: string) {
   const plans = planDeps(database, dialogs, config);
-  const proofs: ProofFlowDeps = { db: database.prisma, files, allowedHosts: config.attachmentHosts, timeZone: config.timeZone };
+  const proofs: ProofFlowDeps = { database, files, allowedHosts: config.attachmentHosts, timeZone: config.timeZone };
   return buildConversationMachine(dialogs.flows.conversation).provide({
     actors: {
       checkIdentity: fromPromise<IdentityCheckResult, IdentityCheckInput>(({ input }) =>
@@ -102,7 +102,7 @@ export function createTurnSide(deps: {
   const store = createConversationStore(database.sql);
   const files = createFileStore(config.proofStorageDir);
   const dialogsSource = createDialogsRuntimeSource({
-    db: database.prisma,
+    database,
     shipped,
     shippedDialogs,
     build: createRuntimeBuilder((d) => provideMachine(database, d, config, files, identityKey), recognizers),

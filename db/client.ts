@@ -33,18 +33,30 @@ import type { PrismaClient as SqlitePrismaClient } from './generated/sqlite/clie
 import type * as PostgresClient from './generated/postgres/client';
 import { postgresSql, sqliteSql, type SqlDatabase } from './sql';
 
-// Each provider's client and adapter are loaded when a database of that kind is opened: a process
-// uses one, and loading the other's modules cost start-up time (issue #9: cold start).
-const sqliteModules = () => ({
-  PrismaClient: (require('./generated/sqlite/client') as { PrismaClient: typeof SqlitePrismaClient }).PrismaClient,
-  PrismaBetterSqlite3: (require('@prisma/adapter-better-sqlite3') as typeof SqliteAdapter).PrismaBetterSqlite3,
-  BetterSqlite3: require('better-sqlite3') as typeof BetterSqlite3,
-});
-const postgresModules = () => ({
-  PrismaClient: (require('./generated/postgres/client') as typeof PostgresClient).PrismaClient,
-  PrismaPg: (require('@prisma/adapter-pg') as typeof PgAdapter).PrismaPg,
-  pg: require('pg') as typeof Pg,
-});
+// Each module is loaded when first used: a process uses one provider, and the turn path needs its
+// driver alone, not Prisma's client (issue #9: cold start).
+const sqliteModules = {
+  get PrismaClient() {
+    return (require('./generated/sqlite/client') as { PrismaClient: typeof SqlitePrismaClient }).PrismaClient;
+  },
+  get PrismaBetterSqlite3() {
+    return (require('@prisma/adapter-better-sqlite3') as typeof SqliteAdapter).PrismaBetterSqlite3;
+  },
+  get BetterSqlite3() {
+    return require('better-sqlite3') as typeof BetterSqlite3;
+  },
+};
+const postgresModules = {
+  get PrismaClient() {
+    return (require('./generated/postgres/client') as typeof PostgresClient).PrismaClient;
+  },
+  get PrismaPg() {
+    return (require('@prisma/adapter-pg') as typeof PgAdapter).PrismaPg;
+  },
+  get pg() {
+    return require('pg') as typeof Pg;
+  },
+};
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 export type Db = SqlitePrismaClient;
@@ -60,7 +72,12 @@ export function providerOf(db: unknown): Provider {
   throw new Error(`unsupported database provider ${JSON.stringify(provider)} (expected sqlite or postgresql)`);
 }
 export interface Database {
-  prisma: Db;
+  /**
+   * Made when first used: the turn path runs on `sql` alone, so the turn worker (and a start)
+   * loads Prisma's client and query compiler only when something asks for them (README,
+   * Performance). Until then nothing is connected.
+   */
+  readonly prisma: Db;
   /** Plain SQL on the same database, for the turn path (see ./sql). */
   sql: SqlDatabase;
   kind: DatabaseKind;
@@ -113,21 +130,16 @@ export async function openDatabase(url: string): Promise<Database> {
   if (kind === 'sqlite') {
     const file = sqliteFilePath(url);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    // Transactions queue for the file's one lock (see fileLocks), so allow a longer wait to start.
-    const { PrismaClient, BetterSqlite3 } = sqliteModules();
-    const prisma = new PrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
-    try {
-      await prisma.$connect(); // opens the file now (and sets WAL), so a bad path fails here, not at first query
-    } catch (e) {
-      await prisma.$disconnect();
-      throw e;
-    }
-    const connection = new BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true });
+    // The file exists once migrated (db/migrator.ts): a bad path fails here, not at the first query.
+    const connection = new sqliteModules.BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true });
     connection.exec(TURN_CONNECTION);
     const sql = sqliteSql(connection, fileLock(file));
-    return { prisma, sql, kind, url, close: async () => void (await Promise.all([prisma.$disconnect(), sql.close()])) };
+    return databaseOf(kind, url, sql, () => sql.close(), () => {
+      // Transactions queue for the file's one lock (see fileLocks), so allow a longer wait to start.
+      return new sqliteModules.PrismaClient({ adapter: serializedSqlite(file), transactionOptions: { maxWait: 10_000 } });
+    });
   }
-  const { PrismaClient, PrismaPg, pg } = postgresModules();
+  const { pg } = postgresModules;
   // One pool for Prisma and the turn path's SQL (a turn holds one connection at a time).
   // Pipelining changes nothing for a caller that awaits each statement (as Prisma does); the turn's
   // transaction (db/sql.ts) uses it to send its writes without waiting for each answer.
@@ -135,18 +147,32 @@ export async function openDatabase(url: string): Promise<Database> {
   // An idle connection the server closed (restart, failover, a dropped database) is taken out of
   // the pool, and the next query opens a new one; unhandled, the event would end the process.
   pool.on('error', () => {});
-  // Same model API, different generated module: the cast is the one place the two meet.
-  // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
   const sql = postgresSql(pool, (oid) => pg.types.getTypeParser(oid));
+  return databaseOf(kind, url, sql, () => pool.end(), () => {
+    const { PrismaClient, PrismaPg } = postgresModules;
+    // Same model API, different generated module: the cast is the one place the two meet.
+    // A burst of turns queues for the pool's few connections: wait for one as long as SQLite does.
+    return new PrismaClient({ adapter: new PrismaPg(pool), transactionOptions: { maxWait: 10_000 } }) as unknown as Db;
+  });
+}
+
+/**
+ * The open database around its SQL connection (or pool), which `closeConnection` closes, with its
+ * Prisma client made by `makePrisma` when first used.
+ */
+function databaseOf(kind: DatabaseKind, url: string, sql: SqlDatabase, closeConnection: () => Promise<void>, makePrisma: () => Db): Database {
+  let prisma: Db | undefined;
   return {
-    prisma,
+    get prisma() {
+      return (prisma ??= makePrisma());
+    },
     sql,
     kind,
     url,
-    close: async () => {
-      await prisma.$disconnect();
-      await pool.end();
+    async close() {
+      // Prisma first: on PostgreSQL it uses the pool that closeConnection() ends.
+      await prisma?.$disconnect();
+      await closeConnection();
     },
   };
 }
@@ -161,7 +187,7 @@ export async function openDatabase(url: string): Promise<Database> {
  *   would see its uncommitted rows and be rolled back with it.
  */
 function serializedSqlite(file: string): SqlDriverAdapterFactory {
-  const factory = new (sqliteModules().PrismaBetterSqlite3)({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const factory = new sqliteModules.PrismaBetterSqlite3({ url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
   return {
     provider: 'sqlite',
     adapterName: factory.adapterName,

@@ -1,4 +1,5 @@
 import { providerOf, type Db } from './client';
+import type { Sql } from './sql';
 
 /** The advisory lock publishers and rollbacks take on PostgreSQL (any constant unique to this use). */
 const PG_PUBLISH_LOCK_KEY = 727_001;
@@ -71,22 +72,27 @@ const summaryOf = (r: Omit<Row, 'content'>): VersionSummary => ({
   createdAt: r.createdAt.toISOString(),
 });
 
+const storedVersionOf = (row: Row): StoredVersion => ({ ...summaryOf(row), files: JSON.parse(row.content) as DialogFiles });
+
 const SUMMARY_FIELDS = { id: true, comment: true, author: true, action: true, basedOn: true, createdAt: true } as const;
 
-/** The newest version's id (null: nothing published). One indexed lookup: cheap enough to poll. */
-export async function latestVersionId(db: Db): Promise<number | null> {
-  const row = await db.dialogsVersion.findFirst({ orderBy: { id: 'desc' }, select: { id: true } });
-  return row?.id ?? null;
+/**
+ * The newest version's id (null: nothing published). One indexed lookup: cheap enough to poll.
+ * Plain SQL (db/sql.ts), as turns run: the turn worker's start and turns need no Prisma client.
+ */
+export async function latestVersionId(sql: Sql): Promise<number | null> {
+  const [row] = await sql.all<{ id: number }>('SELECT "id" FROM "DialogsVersion" ORDER BY "id" DESC LIMIT 1');
+  return row ? Number(row.id) : null;
 }
 
 export async function loadVersion(db: Db, id: number): Promise<StoredVersion | null> {
   const row = await db.dialogsVersion.findUnique({ where: { id } });
-  return row ? { ...summaryOf(row), files: JSON.parse(row.content) as DialogFiles } : null;
+  return row ? storedVersionOf(row) : null;
 }
 
 export async function latestVersion(db: Db): Promise<StoredVersion | null> {
-  const id = await latestVersionId(db);
-  return id === null ? null : loadVersion(db, id);
+  const row = await db.dialogsVersion.findFirst({ orderBy: { id: 'desc' } });
+  return row ? storedVersionOf(row) : null;
 }
 
 /** Newest first. */

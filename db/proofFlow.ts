@@ -4,12 +4,13 @@ import { complaintDueDate } from '../machines/domain/deadlines';
 import type {
   AttachmentRef, AttachmentResult, ComplaintCategory, ComplaintFiling, ComplaintStatusView, ProofCheck, ProofDraft,
 } from '../machines/conversationTypes';
-import type { Db } from './client';
+import type { Database } from './client';
 import { complaintsOf, complaintSeverity, findDuplicateProof, newReference } from './proofs';
 
 /** What the proof and complaint actors need. They only read and store files; records are written by the turn. */
 export interface ProofFlowDeps {
-  db: Db;
+  /** Its Prisma client is read when a proof or complaint needs it, not before (db/client.ts). */
+  database: Pick<Database, 'prisma'>;
   files: FileStore;
   allowedHosts: readonly string[];
   timeZone: string;
@@ -24,7 +25,7 @@ export async function receiveAttachment(deps: ProofFlowDeps, input: { attachment
   const { channelHost, ...attachment } = input.attachment;
   const fetched = await fetchAttachment(attachment, { allowedHosts: deps.allowedHosts, ...(channelHost ? { channelHost } : {}) });
   if (!fetched.ok) return { status: 'refused', reason: fetched.reason };
-  const duplicate = await findDuplicateProof(deps.db, { sha256: fetched.file.sha256 });
+  const duplicate = await findDuplicateProof(deps.database.prisma, { sha256: fetched.file.sha256 });
   if (duplicate) return { status: 'duplicate', receipt: duplicate.id };
   await deps.files.put(fetched.file);
   return { status: 'stored', file: { sha256: fetched.file.sha256, fileType: fetched.file.fileType, size: fetched.file.size } };
@@ -33,7 +34,7 @@ export async function receiveAttachment(deps: ProofFlowDeps, input: { attachment
 /** The same file or the same method + reference again is the receipt already given. */
 export async function checkProof(deps: ProofFlowDeps, input: { draft: ProofDraft }): Promise<ProofCheck> {
   const { file, method, reference } = input.draft;
-  const duplicate = await findDuplicateProof(deps.db, { ...(file ? { sha256: file.sha256 } : {}), ...(method && reference ? { method, reference } : {}) });
+  const duplicate = await findDuplicateProof(deps.database.prisma, { ...(file ? { sha256: file.sha256 } : {}), ...(method && reference ? { method, reference } : {}) });
   return duplicate ? { status: 'duplicate', receipt: duplicate.id } : { status: 'new', receipt: newReference('PP') };
 }
 
@@ -43,7 +44,7 @@ export async function prepareComplaint(deps: ProofFlowDeps, input: { category: C
 }
 
 export async function loadComplaints(deps: ProofFlowDeps, input: { borrowerId: string }): Promise<ComplaintStatusView[]> {
-  return (await complaintsOf(deps.db, input.borrowerId)).map(({ ticket, category, status, dueDate, resolution }) => ({
+  return (await complaintsOf(deps.database.prisma, input.borrowerId)).map(({ ticket, category, status, dueDate, resolution }) => ({
     ticket,
     category,
     status,

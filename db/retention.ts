@@ -1,5 +1,6 @@
 import type { FileStore } from '../proofs/fileStore';
 import type { Database, Db } from './client';
+import { asDate } from './sql';
 
 /**
  * Retention: after `retentionDays`, what borrowers said and sent goes; the records the lender
@@ -17,7 +18,7 @@ import type { Database, Db } from './client';
  * a run that dies half-way is simply done again by the next.
  */
 export interface RetentionDeps {
-  database: Pick<Database, 'prisma' | 'kind'>;
+  database: Pick<Database, 'prisma' | 'sql' | 'kind'>;
   files: FileStore;
   clock: () => Date;
   retentionDays: number;
@@ -55,6 +56,13 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
   const now = clock();
   const cutoff = new Date(now.getTime() - deps.retentionDays * 86_400_000);
 
+  const ranRecently = (at: Date) => now.getTime() - at.getTime() < minIntervalMs;
+  // Asked first with plain SQL, outside the transaction: a start within the hour of the last run
+  // (a restart, another instance) stops here, so its first turns wait neither for the write lock
+  // nor for Prisma to load (README, Performance). The transaction asks again, under its lock.
+  const [latest] = await database.sql.all<{ at: unknown }>('SELECT "at" FROM "AuditLog" WHERE "action" = ? ORDER BY "at" DESC LIMIT 1', [RETENTION_ACTION]);
+  if (latest && ranRecently(asDate(latest.at))) return undefined;
+
   const result = await database.prisma.$transaction(
     async (tx) => {
       if (database.kind === 'postgres') {
@@ -62,7 +70,7 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
         if (!row?.locked) return undefined;
       }
       const previous = await tx.auditLog.findFirst({ where: { action: RETENTION_ACTION }, orderBy: { at: 'desc' } });
-      if (previous && now.getTime() - previous.at.getTime() < minIntervalMs) return undefined;
+      if (previous && ranRecently(previous.at)) return undefined;
       const last = previous ? (JSON.parse(previous.details) as Partial<RetentionRun> & { sweptAt?: string }) : {};
 
       const proofsSince = last.cutoff ? new Date(Date.parse(last.cutoff) - PROOF_WINDOW_MARGIN_MS) : undefined;

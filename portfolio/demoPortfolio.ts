@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Db } from '../db/client';
+import type { Database } from '../db/client';
 import { importPortfolioText } from './portfolioImport';
 import { PORTFOLIO_COLUMNS, type PortfolioLocale } from './portfolioRow';
 
@@ -248,11 +248,12 @@ export function demoPortfolioCsv(today: string): string {
 
 /**
  * Imports the demo portfolio, through the same importer as `npm run import`, only when the
- * database holds no borrowers (so it never mixes with a real portfolio).
+ * database holds no borrowers (so it never mixes with a real portfolio). The check is plain SQL:
+ * a start on a database that holds borrowers does not load Prisma for it (db/client.ts).
  */
-export async function seedDemoPortfolio(db: Db, options: { today: string; identitySecret: string }): Promise<{ seeded: boolean; summary?: string }> {
-  if ((await db.borrower.count()) > 0) return { seeded: false };
-  const result = await importPortfolioText(db, demoPortfolioCsv(options.today), {
+export async function seedDemoPortfolio(database: Pick<Database, 'prisma' | 'sql'>, options: { today: string; identitySecret: string }): Promise<{ seeded: boolean; summary?: string }> {
+  if ((await database.sql.all('SELECT 1 FROM "Borrower" LIMIT 1')).length > 0) return { seeded: false };
+  const result = await importPortfolioText(database.prisma, demoPortfolioCsv(options.today), {
     identitySecret: options.identitySecret,
     today: options.today,
   });

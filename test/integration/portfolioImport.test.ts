@@ -309,10 +309,10 @@ describe.each(kinds)('portfolio import on %s', (kind) => {
   });
 
   it('seeds the demo portfolio once, into an empty database only', async () => {
-    const first = await seedDemoPortfolio(db.prisma, { today: TODAY, identitySecret: SECRET });
+    const first = await seedDemoPortfolio(db, { today: TODAY, identitySecret: SECRET });
     expect(first.seeded).toBe(true);
     expect(first.summary).toMatch(/^Imported \d+ rows: 10 borrowers/);
-    expect(await seedDemoPortfolio(db.prisma, { today: TODAY, identitySecret: SECRET })).toEqual({ seeded: false });
+    expect(await seedDemoPortfolio(db, { today: TODAY, identitySecret: SECRET })).toEqual({ seeded: false });
     expect(await db.prisma.borrower.count()).toBe(demoBorrowers.length);
     const d01 = await db.prisma.borrower.findUniqueOrThrow({ where: { id: 'D01' }, include: { loans: { include: { installments: { orderBy: { number: 'asc' } } } } } });
     expect(d01).toMatchObject({ name: '张伟', phone: '13800138001', locale: 'zh-CN', birthDateDigest: identityDigest(SECRET, 'birthDate', '1990-01-01') });

@@ -1,7 +1,7 @@
 import { createDialogsRuntimeSource, createRuntimeBuilder, type DialogsRuntime } from '../../bot/dialogsRuntime';
 import type { ConversationMachine } from '../../machines/turnRuntime';
 import type { Recognizer } from '../../machines/recognition/recognizer';
-import type { Db } from '../../db/client';
+import type { Database } from '../../db/client';
 import { changeLabel, diffFiles, editableFiles, isEditablePath, overlayFiles } from '../../dialogs/dialogVersions';
 import { readDialogFiles, splitProblem, formatProblem, parseDialogs, DialogsError, type Dialogs } from '../../dialogs/loadDialogs';
 import { createLogger } from '../../bot/logger';
@@ -57,23 +57,31 @@ test('problems split back into file, path and reason', () => {
 
 describe('the runtime source', () => {
   /** A database stand-in holding versions; counts the queries for the latest id. */
-  function fakeDb(versions: Array<{ id: number; files: Record<string, unknown> }>) {
+  /** The source's view of the database: the newest id by SQL, a version's files through Prisma. */
+  function fakeDatabase(versions: Array<{ id: number; files: Record<string, unknown> }>) {
     const calls = { latest: 0 };
     const row = (v: { id: number; files: Record<string, unknown> }) => ({ id: v.id, content: JSON.stringify(v.files), comment: 'c', author: 'staff:x', action: 'publish', basedOn: null, createdAt: new Date() });
-    const db = {
-      dialogsVersion: {
-        findFirst: async () => {
+    let reachable = true;
+    const database = {
+      sql: {
+        all: async (sql: string) => {
+          if (!reachable) throw new Error('connection refused');
+          expect(sql).toMatch(/FROM "DialogsVersion" ORDER BY "id" DESC LIMIT 1/);
           calls.latest++;
           const last = versions[versions.length - 1];
-          return last ? { id: last.id } : null;
-        },
-        findUnique: async ({ where }: { where: { id: number } }) => {
-          const v = versions.find((x) => x.id === where.id);
-          return v ? row(v) : null;
+          return last ? [{ id: last.id }] : [];
         },
       },
-    } as unknown as Db;
-    return { db, calls };
+      prisma: {
+        dialogsVersion: {
+          findUnique: async ({ where }: { where: { id: number } }) => {
+            const v = versions.find((x) => x.id === where.id);
+            return v ? row(v) : null;
+          },
+        },
+      },
+    } as unknown as Pick<Database, 'prisma' | 'sql'>;
+    return { database, calls, unreachable: () => (reachable = false) };
   }
   const build = (dialogs: Dialogs, versionId: number | null) => ({ versionId, dialogs, flowVersion: 'f' }) as unknown as DialogsRuntime;
   const logger = createLogger('silent');
@@ -82,9 +90,9 @@ describe('the runtime source', () => {
 
   test('checks the database at most once per interval, and applies a new version at the next check', async () => {
     const versions: Array<{ id: number; files: Record<string, unknown> }> = [];
-    const { db, calls } = fakeDb(versions);
+    const { database, calls } = fakeDatabase(versions);
     let now = 0;
-    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, checkEveryMs: 1000, now: () => now });
+    const source = createDialogsRuntimeSource({ database, shipped, shippedDialogs, build, logger, checkEveryMs: 1000, now: () => now });
     expect((await source.current()).versionId).toBeNull();
     await Promise.all([source.current(), source.current(), source.current()]);
     expect(calls.latest).toBe(1);
@@ -100,21 +108,19 @@ describe('the runtime source', () => {
   });
 
   test('a published version that no longer passes against the deployed files falls back to the shipped dialogs', async () => {
-    const { db } = fakeDb([{ id: 3, files: withWelcome('问候 {nosuchvalue}') }]);
-    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, now: () => 0 });
+    const { database } = fakeDatabase([{ id: 3, files: withWelcome('问候 {nosuchvalue}') }]);
+    const source = createDialogsRuntimeSource({ database, shipped, shippedDialogs, build, logger, now: () => 0 });
     const runtime = await source.current();
     expect(runtime.versionId).toBeNull();
     expect(welcome(runtime)).toBe((shipped['copy/zh-CN.json'] as Record<string, string>)['conversation.welcome']);
   });
 
   test('a database that cannot be reached keeps the runtime it has', async () => {
-    const { db } = fakeDb([{ id: 1, files: withWelcome('第一版 {lender}') }]);
+    const { database, unreachable } = fakeDatabase([{ id: 1, files: withWelcome('第一版 {lender}') }]);
     let now = 0;
-    const source = createDialogsRuntimeSource({ db, shipped, shippedDialogs, build, logger, now: () => now });
+    const source = createDialogsRuntimeSource({ database, shipped, shippedDialogs, build, logger, now: () => now });
     expect((await source.current()).versionId).toBe(1);
-    (db.dialogsVersion as unknown as { findFirst: () => Promise<never> }).findFirst = async () => {
-      throw new Error('connection refused');
-    };
+    unreachable();
     now = 5000;
     expect((await source.current()).versionId).toBe(1);
   });
