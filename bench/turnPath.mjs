@@ -39,7 +39,7 @@ await migrateDatabase(config.databaseUrl, () => {});
 const database = await openDatabase(config.databaseUrl);
 const identityKey = await resolveIdentityKey(database.sql, config.identitySecret);
 const clock = createClock(config.appNow);
-await seedDemoPortfolio(database.prisma, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
+await seedDemoPortfolio(database, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
 const shipped = readDialogFiles();
 const { pipeline, warm } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs: parseDialogs(shipped) });
 await warm(); // as the turn worker does before it takes turns
