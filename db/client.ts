@@ -9,7 +9,7 @@
  * `importFileExtension = ""` so tsc's node16/CommonJS build and @swc/jest both resolve them).
  * Both have the same model API; the PostgreSQL one is cast to the SQLite one's type (`Db`).
  *
- * SQLite: the file's directory is created if missing; WAL + a 5 s busy timeout let several
+ * SQLite: the file must exist (the migrator creates it); WAL + a 5 s busy timeout let several
  * connections/processes share the file. One connection per client, so interactive transactions
  * are serialized (see serializedSqlite below): inside `prisma.$transaction(async (tx) => …)`
  * use `tx`, never `prisma`, or the outer query waits for the transaction (and times it out).
@@ -129,8 +129,8 @@ export async function openDatabase(url: string): Promise<Database> {
   const kind = databaseKind(url);
   if (kind === 'sqlite') {
     const file = sqliteFilePath(url);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // The file exists once migrated (db/migrator.ts): a bad path fails here, not at the first query.
+    // The migrator creates the file: a path without one fails here, not at the first query.
+    if (!fs.existsSync(file)) throw new Error(`SQLite database ${file} does not exist: migrate it first (npm run db:migrate)`);
     const connection = new sqliteModules.BetterSqlite3(file, { timeout: SQLITE_BUSY_TIMEOUT_MS, fileMustExist: true });
     connection.exec(TURN_CONNECTION);
     const sql = sqliteSql(connection, fileLock(file));

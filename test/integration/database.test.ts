@@ -139,6 +139,21 @@ describe('sqlite across connections', () => {
   });
   afterAll(() => drop());
 
+  test('opening a file that was never migrated fails, saying so, and creates nothing', async () => {
+    const missing = url.replace(/bot\.db$/, 'never-migrated/bot.db');
+    await expect(openDatabase(missing)).rejects.toThrow(`SQLite database ${sqliteFilePath(missing)} does not exist: migrate it first (npm run db:migrate)`);
+    expect(fs.existsSync(path.dirname(sqliteFilePath(missing)))).toBe(false);
+  });
+
+  test('a database closes whether or not its Prisma client (made when first used) was used', async () => {
+    const unused = await openDatabase(url);
+    expect(await unused.sql.all('SELECT 1 AS "one"')).toEqual([{ one: 1 }]);
+    await unused.close();
+    const used = await openDatabase(url);
+    expect(await used.prisma.borrower.count()).toBe(0);
+    await used.close();
+  });
+
   test('uses WAL', () => {
     const raw = new Sqlite(sqliteFilePath(url), { readonly: true });
     try {
