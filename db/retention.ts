@@ -39,6 +39,8 @@ export interface RetentionRun {
 }
 
 export const RETENTION_ACTION = 'retention.run';
+/** Its row in JobRun, the latest run. */
+const RETENTION_JOB = 'retention';
 /** Runs closer together than this are skipped (an instance whose timer fires just after another's). */
 export const MIN_RUN_INTERVAL_MS = 55 * 60_000;
 /** Files without a record are swept once a day; younger ones may belong to a turn still committing. */
@@ -60,7 +62,7 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
   // Asked first with plain SQL, outside the transaction: a start within the hour of the last run
   // (a restart, another instance) stops here, so its first turns wait neither for the write lock
   // nor for Prisma to load (README, Performance). The transaction asks again, under its lock.
-  const [latest] = await database.sql.all<{ at: unknown }>('SELECT "at" FROM "AuditLog" WHERE "action" = ? ORDER BY "at" DESC LIMIT 1', [RETENTION_ACTION]);
+  const [latest] = await database.sql.all<{ at: unknown }>('SELECT "at" FROM "JobRun" WHERE "job" = ?', [RETENTION_JOB]);
   if (latest && ranRecently(asDate(latest.at))) return undefined;
 
   const result = await database.prisma.$transaction(
@@ -69,7 +71,7 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
         const [row] = await tx.$queryRawUnsafe<Array<{ locked: boolean }>>(`SELECT pg_try_advisory_xact_lock(${PG_RETENTION_LOCK_KEY}) AS locked`);
         if (!row?.locked) return undefined;
       }
-      const previous = await tx.auditLog.findFirst({ where: { action: RETENTION_ACTION }, orderBy: { at: 'desc' } });
+      const previous = await tx.jobRun.findUnique({ where: { job: RETENTION_JOB } });
       if (previous && ranRecently(previous.at)) return undefined;
       const last = previous ? (JSON.parse(previous.details) as Partial<RetentionRun> & { sweptAt?: string }) : {};
 
@@ -95,9 +97,9 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
         proofFiles,
       };
       const sweep = !last.sweptAt || now.getTime() - Date.parse(last.sweptAt) >= ORPHAN_SWEEP_INTERVAL_MS;
-      await tx.auditLog.create({
-        data: { at: now, actor: 'system:retention', action: RETENTION_ACTION, borrowerId: null, conversationId: null, details: JSON.stringify({ ...run, retentionDays: deps.retentionDays, sweptAt: sweep ? now.toISOString() : last.sweptAt }) },
-      });
+      const details = JSON.stringify({ ...run, retentionDays: deps.retentionDays, sweptAt: sweep ? now.toISOString() : last.sweptAt });
+      await tx.auditLog.create({ data: { at: now, actor: 'system:retention', action: RETENTION_ACTION, borrowerId: null, conversationId: null, details } });
+      await tx.jobRun.upsert({ where: { job: RETENTION_JOB }, create: { job: RETENTION_JOB, at: now, details }, update: { at: now, details } });
       return { run, sweep };
     },
     // Holds the database's write lock on SQLite: an hour's worth of rows, normally well under a second.

@@ -106,7 +106,13 @@ test('two instances running it at the same moment: one runs, the other skips', a
     const clock = at(400);
     const runs = await Promise.all([runRetention(deps(clock, 30)), runRetention({ database: other, files, clock, retentionDays: 30 })]);
     expect(runs.filter(Boolean)).toHaveLength(1);
-    // And within the hour, no instance runs it again.
+    // The latest run is one row, with what the run's audit row says.
+    const [latest] = await database.prisma.auditLog.findMany({ where: { action: RETENTION_ACTION }, orderBy: { at: 'desc' }, take: 1 });
+    expect(await database.prisma.jobRun.findMany()).toEqual([{ job: 'retention', at: latest!.at, details: latest!.details }]);
+    // And within the hour, no instance runs it again: the latest run is read from that row, not
+    // searched for in the audit log.
+    expect(await runRetention(deps(at(400, 0.5)))).toBeUndefined();
+    await database.prisma.auditLog.deleteMany({ where: { action: RETENTION_ACTION } });
     expect(await runRetention(deps(at(400, 0.5)))).toBeUndefined();
   } finally {
     await other.close();
