@@ -28,8 +28,8 @@ const MAGNITUDE = `(?:[${CN_UNIT_CLASS}]|[kw](?![a-z]))`;
 // Arabic digits may be followed by a magnitude and more (2.5万, 3千5, 1万2000, 3.5k); Chinese
 // numerals stand alone, so "周五3000" reads as 五 and 3000, not as one number.
 const NUMERAL = `(?:${ARABIC})(?:${MAGNITUDE}(?:${ARABIC}|${CN}|${MAGNITUDE})*)?|${CN}+`;
-const PREFIX = String.raw`¥|(?<![a-z])(?:rmb|cny)|人民币`;
-const MAJOR_UNIT = String.raw`元|块(?!儿)(?:钱)?|圆|(?:yuan|rmb|cny|kuai)(?![a-z])`;
+const PREFIX = '¥|(?<![a-z])(?:rmb|cny)|人民币';
+const MAJOR_UNIT = '元|块(?!儿)(?:钱)?|圆|(?:yuan|rmb|cny|kuai)(?![a-z])';
 const JIAO_UNIT = '[毛角](?:钱)?';
 
 const AMOUNT = new RegExp(
