@@ -61,7 +61,7 @@ for (const [entry, outfile] of bundles) {
  * first two but not in the third, so a bundle with such a template is refused, naming it.
  */
 function asciiOnly(bundle, inputs) {
-  const raw = inputs.filter((file) => file.endsWith('.js')).flatMap(nonAsciiTaggedTemplates);
+  const raw = inputs.filter((file) => /\.[cm]?js$/.test(file)).flatMap(nonAsciiTaggedTemplates);
   if (raw.length) throw new Error(`bundle.mjs: a tagged template with non-ASCII text, which would change if escaped (write it as a string):\n${raw.join('\n')}`);
   writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
