@@ -78,10 +78,8 @@ export async function startBot(
     const identityKey = await resolveIdentityKey(database.sql, config.identitySecret);
     const workerStarted = worker?.start({ identityKey, clock });
     workerStarted?.catch(() => undefined); // awaited below, before the server listens
-    if (config.seedDemo) {
-      const seeded = await seedDemoPortfolio(database, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey });
-      if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
-    }
+    const seeded = config.seedDemo ? await seedDemoPortfolio(database, { today: localDateOf(clock(), config.timeZone), identitySecret: identityKey }) : { seeded: false };
+    if (seeded.seeded) logger.info({ summary: seeded.summary }, 'demo portfolio seeded');
     const { store, files, recognizers, dialogsSource, pipeline: inline, warm } = createTurnSide({ database, config, identityKey, logger, clock, shipped, shippedDialogs });
     // With a worker, this thread runs no turns, and needs neither the recogniser nor the intent model.
     await (worker ? dialogsSource.current() : warm());
@@ -124,6 +122,10 @@ export async function startBot(
       files,
       clock,
       retentionDays: config.retentionDays,
+      // A database this start found empty and seeded holds nothing retention removes (transcripts,
+      // conversations, attempts, proofs): a run now would only hold up the first answers (about
+      // 0.1 s on SQLite, which it also locks), so the first run is the hourly one.
+      atStart: !seeded.seeded,
       onRun: (run) => logger.info({ retention: run }, 'retention run'),
       onError: (err) => logger.error({ err }, 'retention run failed'),
     });

@@ -124,10 +124,11 @@ async function scrubHandoffSummaries(tx: Db, cutoff: Date): Promise<number> {
 }
 
 /**
- * Runs retention now and then every `everyMs` (hourly), in the background; `stop()` cancels the
- * timer and waits for a run in progress. A failed run is logged and tried again at the next tick.
+ * Runs retention now (unless `atStart` is false) and then every `everyMs` (hourly), in the
+ * background; `stop()` cancels the timer and waits for a run in progress. A failed run is logged
+ * and tried again at the next tick.
  */
-export function scheduleRetention(deps: RetentionDeps & { onRun(run: RetentionRun): void; onError(err: unknown): void }, everyMs = 3_600_000) {
+export function scheduleRetention(deps: RetentionDeps & { atStart?: boolean; onRun(run: RetentionRun): void; onError(err: unknown): void }, everyMs = 3_600_000) {
   let running: Promise<void> = Promise.resolve();
   let stopped = false;
   const tick = () => {
@@ -139,10 +140,10 @@ export function scheduleRetention(deps: RetentionDeps & { onRun(run: RetentionRu
       ),
     );
   };
-  const first = setTimeout(tick, 0);
+  const first = deps.atStart === false ? undefined : setTimeout(tick, 0);
   const timer = setInterval(tick, everyMs);
   // The timers alone must not keep a process alive that has nothing else to do.
-  first.unref();
+  first?.unref();
   timer.unref();
   return {
     async stop(): Promise<void> {

@@ -62,6 +62,11 @@ afterAll(async () => {
   fs.rmSync(proofDir, { recursive: true, force: true });
 });
 
+test('a start that seeds an empty database leaves the first run to the hourly tick: nothing in it is old', async () => {
+  expect(await database.prisma.auditLog.count({ where: { action: RETENTION_ACTION } })).toBe(0);
+  expect(await database.prisma.jobRun.count()).toBe(0);
+});
+
 test('before the period is over nothing goes', async () => {
   const before = await count();
   expect(before).toMatchObject({ agreements: 1, proofs: 1, handoffs: 1 });
