@@ -1,6 +1,7 @@
 /**
- * Plain SQL on the database's own driver, for the turn path and the identity key a start hands
- * the turn worker (db/identityKey.ts) (issue #9).
+ * Plain SQL on the database's own driver, for the turn path and for what a start asks before its
+ * first answer: the identity key it hands the turn worker (db/identityKey.ts), whether to seed the
+ * demo portfolio, the latest dialogs version and retention's last run (issue #9).
  *
  * Why not Prisma here: a Prisma statement costs 0.2–0.4 ms of CPU (query building and result
  * mapping in @prisma/client; measured on SQLite: findUnique 0.37 ms, create 0.42 ms, an empty
