@@ -115,10 +115,10 @@ export function createConversationStore(sql: SqlDatabase) {
      * start: either all of it lands on top of that version, or nothing does.
      */
     async commitTurn(c: TurnCommit): Promise<{ handoffIds: string[] }> {
-      const handoffIds: string[] = [];
       const fields = [c.channelId, c.locale, JSON.stringify(c.reference), JSON.stringify(c.snapshot), c.flowVersion, c.now, new Date()];
       try {
-        await sql.transaction(async (tx) => {
+        return await sql.transaction(async (tx) => {
+          const handoffIds: string[] = [];
           if (c.expectedVersion === null) {
             // Started at the bot's clock (APP_NOW), like everything else the reports count.
             tx.write(
@@ -129,11 +129,11 @@ export function createConversationStore(sql: SqlDatabase) {
             // The borrower is set only when it changes: SQLite rewrites an index entry for every
             // indexed column an UPDATE sets, even to the same value: a page of the log every turn.
             const sameBorrower = c.borrowerId === c.expectedBorrowerId;
-            const changed = await tx.run(
+            tx.updateOne(
               `UPDATE "Conversation" SET "channelId" = ?, "locale" = ?, "reference" = ?, "snapshot" = ?, "flowVersion" = ?, "lastActivityAt" = ?, "updatedAt" = ?, "version" = ?${sameBorrower ? '' : ', "borrowerId" = ?'} WHERE "id" = ? AND "version" = ?`,
               [...fields, c.expectedVersion + 1, ...(sameBorrower ? [] : [c.borrowerId]), c.conversationId, c.expectedVersion],
+              () => new ConcurrentTurnError(c.conversationId),
             );
-            if (changed !== 1) throw new ConcurrentTurnError(c.conversationId);
           }
           const messages = [
             ...(c.inbound ? [{ direction: 'in', ...c.inbound }] : []),
@@ -154,8 +154,8 @@ export function createConversationStore(sql: SqlDatabase) {
           // A borrower who opted out and writes again is opted back in.
           if (c.inbound && c.mayHaveOptedOut && !c.records.some((r) => r.kind === 'contactPreference')) await optBackIn(tx, c);
           if (c.processed) tx.write('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
+          return { handoffIds };
         });
-        return { handoffIds };
       } catch (e) {
         if (isUniqueViolation(e)) throw new ConcurrentTurnError(c.conversationId);
         throw e;

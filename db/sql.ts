@@ -15,7 +15,7 @@
  * is ISO text with "+00:00" and a Boolean 0/1; on PostgreSQL a DateTime is a UTC `timestamp(3)`.
  */
 import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
-import type { Pool, QueryConfig } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { createPassBatch } from './passBatch';
 
 export type SqlArg = string | number | boolean | null | Date;
@@ -36,10 +36,20 @@ export interface Tx extends Sql {
    * and its COMMIT instead of one each). Its failure fails the transaction: nothing commits.
    */
   write(sql: string, args?: readonly SqlArg[]): void;
+  /**
+   * Issues an UPDATE that must change a row, without waiting for it (as `write`): when it changes
+   * none, the transaction fails with `unchanged()` and nothing commits. A turn's optimistic version
+   * check, which on PostgreSQL would otherwise cost a round trip of its own.
+   */
+  updateOne(sql: string, args: readonly SqlArg[], unchanged: () => Error): void;
 }
 
 export interface SqlDatabase extends Sql {
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it (or a write it issued) fails. */
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it (or a write it
+   * issued) fails. `fn` may run a second time after a rollback (PostgreSQL tries the transactions
+   * of a pass together first), so it does nothing but issue statements on `tx`.
+   */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -48,6 +58,10 @@ export interface SqlDatabase extends Sql {
 export function asDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));
 }
+
+/** A transaction asked for, waiting for the end of the pass to run with the others asked for in it. */
+type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
+const jobOf = <T>(fn: (tx: Tx) => Promise<T>, resolve: (value: T) => void, reject: (e: unknown) => void): Job => ({ fn, resolve: resolve as (value: unknown) => void, reject });
 
 /** `n` comma-separated placeholders, for `IN (…)`. */
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -76,6 +90,9 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
     run: async (sql: string, args: readonly SqlArg[] = []) => prepared(sql).run(...args.map(sqliteArg)).changes,
     // Runs at once: a failure throws into the caller, as an awaited statement's would.
     write: (sql: string, args: readonly SqlArg[] = []) => void prepared(sql).run(...args.map(sqliteArg)),
+    updateOne: (sql, args, unchanged) => {
+      if (prepared(sql).run(...args.map(sqliteArg)).changes === 0) throw unchanged();
+    },
   };
   const locked = async <T>(fn: () => Promise<T>): Promise<T> => {
     const release = await lock.acquire();
@@ -96,7 +113,6 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * committed. Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT;
    * committing at half the turns in flight was measured and dropped: README, Performance).
    */
-  type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
   const pending = createPassBatch<Job>((jobs) => void commitBatch(jobs));
   const commitBatch = async (jobs: Job[]): Promise<void> => {
     const release = await lock.acquire();
@@ -129,8 +145,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
   return {
     all: (sql, args) => locked(() => on.all(sql, args)),
     run: (sql, args) => locked(() => on.run(sql, args)),
-    transaction: <T>(fn: (tx: Tx) => Promise<T>) =>
-      new Promise<T>((resolve, reject) => pending.add({ fn, resolve: resolve as (value: unknown) => void, reject })),
+    transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => pending.add(jobOf(fn, resolve, reject))),
     close: async () => {
       await locked(async () => connection.close());
     },
@@ -141,6 +156,14 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
 // PostgreSQL
 
 const TIMESTAMP_OID = 1114;
+/** SQLSTATE division_by_zero: what `updateOne`'s check raises when its UPDATE changed no row. */
+const DIVISION_BY_ZERO = '22012';
+
+/** An error the server sent for a statement (it has a severity); after any other, the connection is not reused. */
+const statementError = (e: unknown): boolean => {
+  const severity = (e as { severity?: unknown } | undefined)?.severity;
+  return severity === 'ERROR';
+};
 
 const pgArg = (a: SqlArg): string | number | boolean | null => (a instanceof Date ? a.toISOString().replace('T', ' ').replace('Z', '') : a);
 
@@ -157,78 +180,151 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     }
     return { ...t, values: args.map(pgArg), types } as QueryConfig;
   };
-  return {
-    all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await pool.query(config(sql, args))).rows as T[],
-    run: async (sql: string, args: readonly SqlArg[] = []) => (await pool.query(config(sql, args))).rowCount ?? 0,
-    async transaction(fn) {
-      const client = await pool.connect();
-      // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
-      // once and is answered in order. Held in the socket's buffer until an answer is needed, a
-      // turn's commit is two writes to the socket: BEGIN with the first awaited statement, then
-      // the writes with the COMMIT (a write costs a system call, which was a fifth of a turn's CPU).
-      const socket = client.connection.stream;
-      let holding = false;
-      const hold = () => {
-        if (holding) return;
-        socket.cork();
-        holding = true;
-      };
-      const send = () => {
-        if (!holding) return;
-        holding = false;
-        socket.uncork();
-      };
-      const issued: Array<Promise<unknown>> = [];
-      const issue = <R>(sent: Promise<R>): Promise<R> => {
-        sent.catch(() => {}); // looked at through `issued`; never an unhandled rejection meanwhile
-        issued.push(sent);
-        return sent;
-      };
-      const answered = <R>(sent: Promise<R>): Promise<R> => {
-        send();
-        return sent;
-      };
-      const tx: Tx = {
-        all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rows as T[],
-        run: async (sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rowCount ?? 0,
-        write: (sql, args = []) => {
-          hold();
-          issue(client.query(config(sql, args)));
-        },
-      };
-      // Answers come in order: the first failure is the cause, what followed only found the transaction aborted.
-      const firstFailure = async (): Promise<{ cause: unknown } | undefined> => {
-        send();
-        for (const r of await Promise.allSettled(issued)) if (r.status === 'rejected') return { cause: r.reason };
-        return undefined;
-      };
-      let broken: Error | undefined;
-      const rollback = () => answered(client.query('ROLLBACK')).then(() => undefined, (err: Error) => void (broken = err));
-      try {
+
+  /** One transaction on a connection of its own. */
+  const transaction = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
+    // once and is answered in order. Held in the socket's buffer until an answer is needed, the
+    // commit of a pass's turns is one write to the socket, BEGIN to COMMIT (a write costs a system
+    // call, and wakes a server process).
+    const socket = client.connection.stream;
+    let holding = false;
+    const hold = () => {
+      if (holding) return;
+      socket.cork();
+      holding = true;
+    };
+    const send = () => {
+      if (!holding) return;
+      holding = false;
+      socket.uncork();
+    };
+    const issued: Array<Promise<unknown>> = [];
+    const issue = <R>(sent: Promise<R>): Promise<R> => {
+      sent.catch(() => {}); // looked at through `issued`; never an unhandled rejection meanwhile
+      issued.push(sent);
+      return sent;
+    };
+    const answered = <R>(sent: Promise<R>): Promise<R> => {
+      send();
+      return sent;
+    };
+    const tx: Tx = {
+      all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rows as T[],
+      run: async (sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rowCount ?? 0,
+      write: (sql, args = []) => {
         hold();
-        issue(client.query('BEGIN'));
-        let result: Awaited<ReturnType<typeof fn>>;
-        try {
-          result = await fn(tx);
-        } catch (e) {
-          const failed = await firstFailure();
-          await rollback();
-          throw failed ? failed.cause : e;
-        }
-        const commit = issue(client.query('COMMIT'));
+        issue(client.query(config(sql, args)));
+      },
+      updateOne: (sql, args, unchanged) => {
+        hold();
+        // The UPDATE's rows counted by a statement that fails when there are none, so the check
+        // needs no answer before the COMMIT: a failure aborts the transaction like any write's.
+        const checked = `WITH "changed" AS (${sql} RETURNING 1) SELECT 1 / COUNT(*) FROM "changed"`;
+        issue(
+          client.query(config(checked, args)).catch((e: unknown) => {
+            throw (e as { code?: unknown }).code === DIVISION_BY_ZERO ? unchanged() : e;
+          }),
+        );
+      },
+    };
+    // Answers come in order: the first failure is the cause, what followed only found the transaction aborted.
+    const firstFailure = async (): Promise<{ cause: unknown } | undefined> => {
+      send();
+      for (const r of await Promise.allSettled(issued)) if (r.status === 'rejected') return { cause: r.reason };
+      return undefined;
+    };
+    let broken: Error | undefined;
+    const rollback = () => answered(client.query('ROLLBACK')).then(() => undefined, (err: Error) => void (broken = err));
+    try {
+      hold();
+      issue(client.query('BEGIN'));
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        result = await fn(tx);
+      } catch (e) {
         const failed = await firstFailure();
-        if (failed) {
-          await rollback(); // PostgreSQL answered the COMMIT behind a failed write with ROLLBACK already
-          throw failed.cause;
-        }
-        if ((await commit).command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back instead of committing it');
-        return result;
-      } finally {
-        send();
-        // A connection that could not roll back is dropped rather than reused mid-transaction.
-        client.release(broken);
+        await rollback();
+        throw failed ? failed.cause : e;
       }
-    },
+      const commit = issue(client.query('COMMIT'));
+      const failed = await firstFailure();
+      if (failed) {
+        await rollback(); // PostgreSQL answered the COMMIT behind a failed write with ROLLBACK already
+        throw failed.cause;
+      }
+      if ((await commit).command !== 'COMMIT') throw new Error('PostgreSQL rolled the transaction back instead of committing it');
+      return result;
+    } finally {
+      send();
+      // A connection that could not roll back is dropped rather than reused mid-transaction.
+      client.release(broken);
+    }
+  };
+
+  /**
+   * Statements outside a transaction are sent together: those asked for in one pass of the event
+   * loop (the turns the worker started together, each reading its conversation, then its loans)
+   * go out on one connection in one write to the socket, pipelined, and are answered in order.
+   * One at a time on the pool, each cost a write of its own and woke a server process of its own:
+   * writes to the socket were a third of the turn worker's time in the profile (README,
+   * Performance).
+   */
+  type Pending = { query: QueryConfig; resolve: (result: QueryResult) => void; reject: (e: unknown) => void };
+  const sendTogether = async (batch: Pending[]): Promise<void> => {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    let broken = false;
+    const socket = client.connection.stream;
+    socket.cork();
+    const answered = batch.map((p) =>
+      client.query(p.query).then(p.resolve, (e: unknown) => {
+        broken ||= !statementError(e);
+        p.reject(e);
+      }),
+    );
+    socket.uncork();
+    await Promise.all(answered);
+    client.release(broken);
+  };
+  const together = createPassBatch<Pending>((batch) => void sendTogether(batch));
+  const query = (q: QueryConfig): Promise<QueryResult> => new Promise((resolve, reject) => together.add({ query: q, resolve, reject }));
+
+  /**
+   * Transactions asked for in one pass are tried as one: one connection, one write to the socket
+   * and one COMMIT, so one flush of the server's log, for all of them. When any of them fails,
+   * nothing committed: each then runs again in a transaction of its own, which gives each its own
+   * outcome. (No savepoints, as on SQLite: with the statements pipelined, one failure aborts the
+   * rest before anything could roll back to a savepoint.)
+   */
+  const commitGroup = async (jobs: Job[]): Promise<void> => {
+    if (jobs.length > 1) {
+      try {
+        const values = await transaction(async (tx) => {
+          const out: unknown[] = [];
+          for (const job of jobs) out.push(await job.fn(tx));
+          return out;
+        });
+        jobs.forEach((job, i) => job.resolve(values[i]));
+        return;
+      } catch {
+        // each on its own, below
+      }
+    }
+    for (const job of jobs) transaction(job.fn).then(job.resolve, job.reject);
+  };
+  const grouped = createPassBatch<Job>((jobs) => void commitGroup(jobs));
+
+  return {
+    all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await query(config(sql, args))).rows as T[],
+    run: async (sql: string, args: readonly SqlArg[] = []) => (await query(config(sql, args))).rowCount ?? 0,
+    transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => grouped.add(jobOf(fn, resolve, reject))),
     // The pool is Prisma's too: db/client.ts ends it after Prisma disconnects.
     close: async () => {},
   };

@@ -134,6 +134,56 @@ test('a turn sets the borrower when it changes and keeps it otherwise, version-c
   expect(await who()).toEqual([4, null]);
 });
 
+test('a turn on a version another turn moved past commits nothing, and its check waits for no answer', async () => {
+  const store = createConversationStore(database.sql);
+  const turn = (version: number | null, n: number) =>
+    store.commitTurn(commit({ conversationId: 'test:stale', expectedVersion: version, expectedBorrowerId: 'B1', processed: { key: `stale:${n}`, replies: [] }, records: [{ kind: 'audit', action: `stale.turn${n}`, details: {} }] }));
+  await turn(null, 1);
+  const writes = socketWrites();
+  try {
+    await turn(1, 2);
+    // On PostgreSQL the version check, the turn's writes and the COMMIT go out together.
+    if (kind === 'postgres') expect(writes.count()).toBe(1);
+  } finally {
+    writes.restore();
+  }
+  await expect(turn(1, 3)).rejects.toBeInstanceOf(ConcurrentTurnError);
+  expect(await database.prisma.message.count({ where: { conversationId: 'test:stale' } })).toBe(4);
+  expect(await database.prisma.processedActivity.count({ where: { key: 'stale:3' } })).toBe(0);
+  expect(await database.prisma.auditLog.count({ where: { action: 'stale.turn3' } })).toBe(0);
+  expect(await database.prisma.conversation.findUniqueOrThrow({ where: { id: 'test:stale' } })).toMatchObject({ version: 2 });
+});
+
+(kind === 'postgres' ? test : test.skip)('on PostgreSQL statements asked for together go out together on one connection, each with its own outcome', async () => {
+  await database.sql.all('SELECT 1'); // a connection is open already (opening one writes to the socket too)
+  const writes = socketWrites();
+  let outcomes: Array<PromiseSettledResult<Array<Record<string, unknown>>>>;
+  try {
+    outcomes = await Promise.allSettled([
+      database.sql.all('SELECT pg_backend_pid() AS "pid"'),
+      database.sql.all('SELECT "nothing" FROM "NoSuchTable"'),
+      database.sql.all('SELECT pg_backend_pid() AS "pid"'),
+    ]);
+    expect(writes.count()).toBe(1);
+  } finally {
+    writes.restore();
+  }
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  const pids = outcomes.flatMap((o) => (o.status === 'fulfilled' ? o.value.map((r) => r.pid) : []));
+  expect(new Set(pids).size).toBe(1);
+  // The connection is still usable.
+  expect(await database.sql.all('SELECT 2 AS "two"')).toEqual([{ two: 2 }]);
+});
+
+/** Counts the writes to any socket (PostgreSQL's connections) from now until restore(). */
+function socketWrites() {
+  const spies = [jest.spyOn(net.Socket.prototype as unknown as { _write: () => void }, '_write'), jest.spyOn(net.Socket.prototype as unknown as { _writev: () => void }, '_writev')];
+  return {
+    count: () => spies.reduce((n, spy) => n + spy.mock.calls.length, 0),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
+  };
+}
+
 test('a failed statement rolls the whole transaction back, and a duplicate key is recognised', async () => {
   const before = await database.prisma.auditLog.count();
   const failure = await database.sql
@@ -184,6 +234,26 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     expect(outcomes[1]?.status === 'rejected' && isUniqueViolation(outcomes[1].reason)).toBe(true);
     expect(outcomes[2]).toEqual({ status: 'fulfilled', value: 'third' });
     expect(await locks('g1:')).toEqual(['g1:a', 'g1:c']);
+  });
+
+  (kind === 'postgres' ? test : test.skip)('on PostgreSQL they run as one transaction when none fails, and each again on its own when one does', async () => {
+    const txids = await Promise.all([1, 2, 3].map(() => database.sql.transaction(async (tx) => (await tx.all<{ id: string }>('SELECT txid_current()::text AS "id"'))[0]?.id)));
+    expect(new Set(txids).size).toBe(1);
+    // Above, the group failed on the duplicate and each ran again; here the runs are counted.
+    const runs = [0, 0];
+    const outcomes = await Promise.allSettled([
+      database.sql.transaction(async (tx) => {
+        runs[0]! += 1;
+        tx.write(...insertLock('g4:a'));
+      }),
+      database.sql.transaction(async (tx) => {
+        runs[1]! += 1;
+        tx.write(...insertLock('g4:a'));
+      }),
+    ]);
+    expect(runs).toEqual([2, 2]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await locks('g4:')).toEqual(['g4:a']);
   });
 
   (kind === 'sqlite' ? test : test.skip)('on SQLite they share one durable COMMIT', async () => {
@@ -265,7 +335,7 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
   (kind === 'postgres' ? test : test.skip)('on PostgreSQL a commit with many writes is two writes to the socket, not one per statement', async () => {
     // The connection is open already (opening one writes to the socket too).
     await database.sql.transaction(async (tx) => void (await tx.all('SELECT 1')));
-    const socketWrites = [jest.spyOn(net.Socket.prototype as unknown as { _write: () => void }, '_write'), jest.spyOn(net.Socket.prototype as unknown as { _writev: () => void }, '_writev')];
+    const writes = socketWrites();
     try {
       await database.sql.transaction(async (tx) => {
         expect(await tx.run('UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?', [NOW, 'none'])).toBe(0);
@@ -273,9 +343,9 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
       });
       // BEGIN with the awaited UPDATE, then the 20 writes with the COMMIT (one call each, or fewer
       // when the socket was still busy); statement by statement it would be 23.
-      expect(socketWrites.reduce((n, spy) => n + spy.mock.calls.length, 0)).toBeLessThanOrEqual(2);
+      expect(writes.count()).toBeLessThanOrEqual(2);
     } finally {
-      for (const spy of socketWrites) spy.mockRestore();
+      writes.restore();
     }
     expect(await locks('w6:')).toBe(20);
   });
