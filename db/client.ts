@@ -140,7 +140,8 @@ export async function openDatabase(url: string): Promise<Database> {
     });
   }
   const { pg } = postgresModules;
-  // One pool for Prisma and the turn path's SQL (a turn holds one connection at a time).
+  // One pool for Prisma and the turn path's SQL (the turns of a pass share one connection for
+  // their reads and one for their commit: ./sql).
   // Pipelining changes nothing for a caller that awaits each statement (as Prisma does); the turn's
   // transaction (db/sql.ts) uses it to send its writes without waiting for each answer.
   const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000, pipeline: true });
