@@ -181,9 +181,28 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     return { ...t, values: args.map(pgArg), types } as QueryConfig;
   };
 
+  /**
+   * A connection of the pool for the caller's use; `release` gives it back, or has the pool drop it
+   * when it broke. A connection that ends while it is out emits 'error' on its client, which,
+   * unheard, would end the process (the pool listens only while the connection is idle).
+   */
+  const checkout = async (): Promise<{ client: PoolClient; release: (broken: boolean) => void }> => {
+    const client = await pool.connect();
+    let lost = false;
+    const onError = () => void (lost = true); // its queries fail with the error too
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken || lost);
+      },
+    };
+  };
+
   /** One transaction on a connection of its own. */
   const transaction = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    const { client, release } = await checkout();
     // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
     // once and is answered in order. Held in the socket's buffer until an answer is needed, the
     // commit of a pass's turns is one write to the socket, BEGIN to COMMIT (a write costs a system
@@ -235,8 +254,8 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       for (const r of await Promise.allSettled(issued)) if (r.status === 'rejected') return { cause: r.reason };
       return undefined;
     };
-    let broken: Error | undefined;
-    const rollback = () => answered(client.query('ROLLBACK')).then(() => undefined, (err: Error) => void (broken = err));
+    let broken = false;
+    const rollback = () => answered(client.query('ROLLBACK')).then(() => undefined, () => void (broken = true));
     try {
       hold();
       issue(client.query('BEGIN'));
@@ -259,7 +278,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     } finally {
       send();
       // A connection that could not roll back is dropped rather than reused mid-transaction.
-      client.release(broken);
+      release(broken);
     }
   };
 
@@ -273,13 +292,14 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
    */
   type Pending = { query: QueryConfig; resolve: (result: QueryResult) => void; reject: (e: unknown) => void };
   const sendTogether = async (batch: Pending[]): Promise<void> => {
-    let client: PoolClient;
+    let connection: Awaited<ReturnType<typeof checkout>>;
     try {
-      client = await pool.connect();
+      connection = await checkout();
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
     }
+    const { client, release } = connection;
     let broken = false;
     const socket = client.connection.stream;
     socket.cork();
@@ -291,7 +311,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     );
     socket.uncork();
     await Promise.all(answered);
-    client.release(broken);
+    release(broken);
   };
   const together = createPassBatch<Pending>((batch) => void sendTogether(batch));
   const query = (q: QueryConfig): Promise<QueryResult> => new Promise((resolve, reject) => together.add({ query: q, resolve, reject }));

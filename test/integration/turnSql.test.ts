@@ -175,6 +175,18 @@ test('a turn on a version another turn moved past commits nothing, and its check
   expect(await database.sql.all('SELECT 2 AS "two"')).toEqual([{ two: 2 }]);
 });
 
+(kind === 'postgres' ? test : test.skip)('on PostgreSQL a connection lost under statements fails them, and the next ones get a new connection', async () => {
+  const [before] = await database.sql.all<{ pid: number }>('SELECT pg_backend_pid() AS "pid"');
+  // The server ends the connection the statement came on (as a restart or a failover would).
+  const outcomes = await Promise.allSettled([database.sql.all('SELECT pg_terminate_backend(pg_backend_pid())'), database.sql.all('SELECT 1 AS "one"')]);
+  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  const [after] = await database.sql.all<{ pid: number }>('SELECT pg_backend_pid() AS "pid"');
+  expect(after?.pid).not.toBe(before?.pid);
+  // The same inside a transaction.
+  await expect(database.sql.transaction(async (tx) => void (await tx.all('SELECT pg_terminate_backend(pg_backend_pid())')))).rejects.toThrow();
+  expect(await database.sql.transaction(async (tx) => tx.all('SELECT 2 AS "two"'))).toEqual([{ two: 2 }]);
+});
+
 /** Counts the writes to any socket (PostgreSQL's connections) from now until restore(). */
 function socketWrites() {
   const spies = [jest.spyOn(net.Socket.prototype as unknown as { _write: () => void }, '_write'), jest.spyOn(net.Socket.prototype as unknown as { _writev: () => void }, '_writev')];
