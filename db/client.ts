@@ -147,6 +147,7 @@ export async function openDatabase(url: string): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, idleTimeoutMillis: 10_000, pipeline: true });
   // An idle connection the server closed (restart, failover, a dropped database) is taken out of
   // the pool, and the next query opens a new one; unhandled, the event would end the process.
+  // (A connection in use is watched by whoever holds it: ./sql's checkout, Prisma's adapter.)
   pool.on('error', () => {});
   const sql = postgresSql(pool, (oid) => pg.types.getTypeParser(oid));
   return databaseOf(kind, url, sql, () => pool.end(), () => {
