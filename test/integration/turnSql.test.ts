@@ -179,7 +179,8 @@ test('a turn on a version another turn moved past commits nothing, and its check
   const [before] = await database.sql.all<{ pid: number }>('SELECT pg_backend_pid() AS "pid"');
   // The server ends the connection the statement came on (as a restart or a failover would).
   const outcomes = await Promise.allSettled([database.sql.all('SELECT pg_terminate_backend(pg_backend_pid())'), database.sql.all('SELECT 1 AS "one"')]);
-  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  // The statement behind it never runs (the first may or may not have answered before the end).
+  expect(outcomes[1]?.status).toBe('rejected');
   const [after] = await database.sql.all<{ pid: number }>('SELECT pg_backend_pid() AS "pid"');
   expect(after?.pid).not.toBe(before?.pid);
   // The same inside a transaction.
