@@ -159,12 +159,6 @@ const TIMESTAMP_OID = 1114;
 /** SQLSTATE division_by_zero: what `updateOne`'s check raises when its UPDATE changed no row. */
 const DIVISION_BY_ZERO = '22012';
 
-/** An error the server sent for a statement (it has a severity); after any other, the connection is not reused. */
-const statementError = (e: unknown): boolean => {
-  const severity = (e as { severity?: unknown } | undefined)?.severity;
-  return severity === 'ERROR';
-};
-
 const pgArg = (a: SqlArg): string | number | boolean | null => (a instanceof Date ? a.toISOString().replace('T', ' ').replace('Z', '') : a);
 
 /** SQL on the pool Prisma's adapter also uses; prepared once per connection (named statements). */
@@ -300,18 +294,13 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       return;
     }
     const { client, release } = connection;
-    let broken = false;
     const socket = client.connection.stream;
     socket.cork();
-    const answered = batch.map((p) =>
-      client.query(p.query).then(p.resolve, (e: unknown) => {
-        broken ||= !statementError(e);
-        p.reject(e);
-      }),
-    );
+    const answered = batch.map((p) => client.query(p.query).then(p.resolve, p.reject));
     socket.uncork();
     await Promise.all(answered);
-    release(broken);
+    // A failed statement leaves the connection as it was; a lost connection is checkout's to drop.
+    release(false);
   };
   const together = createPassBatch<Pending>((batch) => void sendTogether(batch));
   const query = (q: QueryConfig): Promise<QueryResult> => new Promise((resolve, reject) => together.add({ query: q, resolve, reject }));
