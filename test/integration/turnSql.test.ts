@@ -1,6 +1,6 @@
 import net from 'node:net';
 import Sqlite from 'better-sqlite3';
-import { openDatabase, type Database } from '../../db/client';
+import { openDatabase, sqliteFilePath, type Database } from '../../db/client';
 import { ConcurrentTurnError, createConversationStore, type TurnCommit } from '../../db/conversationStore';
 import { migrateDatabase } from '../../db/migrator';
 import { isUniqueViolation } from '../../db/writeErrors';
@@ -154,6 +154,28 @@ test('a turn on a version another turn moved past commits nothing, and its check
   expect(await database.prisma.conversation.findUniqueOrThrow({ where: { id: 'test:stale' } })).toMatchObject({ version: 2 });
 });
 
+(kind === 'sqlite' ? test : test.skip)('on SQLite the reads of a pass share one read transaction, which ends with the pass', async () => {
+  const read = () => database.sql.all<{ n: number }>('SELECT COUNT(*) AS "n" FROM "IdentityLock" WHERE "key" LIKE \'r1:%\'');
+  let outcomes: Array<PromiseSettledResult<unknown>> = [];
+  expect(
+    await runsDuring('BEGIN', async () => {
+      outcomes = await Promise.allSettled([read(), database.sql.all('SELECT "nothing" FROM "NoSuchTable"'), read()]);
+    }),
+  ).toBe(1);
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  // A transaction asked for in the same pass as reads waits for the pass's end, then commits.
+  const [, committed] = await Promise.all([read(), database.sql.transaction(async (tx) => tx.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['r1:a', NOW]))]);
+  expect(committed).toBe(1);
+  // Another connection's commit is seen by the next pass's reads: no snapshot outlives its pass.
+  const other = new Sqlite(sqliteFilePath(fresh.url));
+  try {
+    other.prepare('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)').run('r1:b', UNTIL);
+  } finally {
+    other.close();
+  }
+  expect(await read()).toEqual([{ n: 2 }]);
+});
+
 (kind === 'postgres' ? test : test.skip)('on PostgreSQL statements asked for together go out together on one connection, each with its own outcome', async () => {
   await database.sql.all('SELECT 1'); // a connection is open already (opening one writes to the socket too)
   const writes = socketWrites();
@@ -213,15 +235,15 @@ test('a failed statement rolls the whole transaction back, and a duplicate key i
   expect(await database.sql.run('INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', ['dup', NOW])).toBe(1);
 });
 
-/** How many COMMITs ran while `fn` ran (a spy on better-sqlite3's Statement#run). */
-async function commitsDuring(fn: () => Promise<unknown>): Promise<number> {
+/** How many times `source` (COMMIT, BEGIN…) ran while `fn` ran (a spy on better-sqlite3's Statement#run). */
+async function runsDuring(source: string, fn: () => Promise<unknown>): Promise<number> {
   const scratch = new Sqlite(':memory:');
   const statementProto = Object.getPrototypeOf(scratch.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
   scratch.close();
   const run = jest.spyOn(statementProto, 'run');
   try {
     await fn();
-    return run.mock.contexts.filter((statement) => (statement as { source: string }).source === 'COMMIT').length;
+    return run.mock.contexts.filter((statement) => (statement as { source: string }).source === source).length;
   } finally {
     run.mockRestore();
   }
@@ -275,7 +297,8 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     expect(await database.prisma.$queryRawUnsafe('PRAGMA synchronous')).toEqual([{ synchronous: 2n }]);
     // The turns' savepoint journal stays in memory (db/client.ts): no temporary file a transaction.
     expect(await database.sql.all('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
-    expect(await commitsDuring(() => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key)))))))).toBe(1);
+    await new Promise(setImmediate); // the reads' transaction ends with their pass (its COMMIT is not the group's)
+    expect(await runsDuring('COMMIT', () => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key)))))))).toBe(1);
     expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
   });
 
