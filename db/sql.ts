@@ -152,7 +152,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * commit asked for meanwhile waits at most for the pass, and no snapshot outlives its pass.
    */
   let readTx: Promise<void> | undefined;
-  const inReadTx = async <T>(fn: () => T): Promise<T> => {
+  const inReadTx = async <T>(fn: () => Promise<T>): Promise<T> => {
     readTx ??= lock.acquire().then((release) => {
       const end = () => {
         readTx = undefined;
@@ -176,7 +176,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
     return fn();
   };
   return {
-    all: <T>(sql: string, args: readonly SqlArg[] = []) => inReadTx(() => prepared(sql).all(...args.map(sqliteArg)) as T[]),
+    all: (sql, args) => inReadTx(() => on.all(sql, args)),
     run: (sql, args) => locked(() => on.run(sql, args)),
     transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => pending.add(jobOf(fn, resolve, reject))),
     close: async () => {
