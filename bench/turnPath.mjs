@@ -21,6 +21,8 @@ import { conversationOf, demoBorrowers } from './conversations.mjs';
 
 const { concurrencies = [1, 10, 50], warmupMs = 2000, measureMs = 10_000 } = JSON.parse(process.argv[2] ?? '{}');
 const dist = (m) => require(path.join(root, 'dist', m));
+// The server's process runs with these V8 flags (bot/launch.ts), so the turn worker's thread does.
+dist('bot/v8Flags.js').applyProcessV8Flags();
 const { loadConfig } = dist('bot/config.js');
 const { createLogger } = dist('bot/logger.js');
 const { createClock } = dist('bot/clock.js');
