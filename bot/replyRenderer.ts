@@ -2,6 +2,7 @@ import { renderCopy, type CopyParams } from '../dialogs/copy';
 import type { Dialogs } from '../dialogs/loadDialogs';
 import type { Locale } from '../dialogs/schemas';
 import type { Reply } from '../machines/conversationTypes';
+import { merged } from '../machines/merged';
 
 /** A reply as the channels receive it: a Bot Framework message activity in plain JSON. */
 export interface OutboundActivity {
@@ -33,11 +34,10 @@ export function renderReplies(dialogs: Dialogs, locale: Locale, replies: readonl
     crisisHotline: dialogs.lender.crisisHotline[locale],
   };
   const text = (key: string, params: Reply['parts'][number]['params'] = {}) => {
-    const resolved: Record<string, string | number> = { ...lenderParams };
-    for (const [name, value] of Object.entries(params)) {
-      resolved[name] = typeof value === 'object' ? renderCopy(dialogs.copy, locale, value.copy) : value;
-    }
-    return renderCopy(dialogs.copy, locale, key, resolved as CopyParams);
+    const values = Object.fromEntries(
+      Object.entries(params).map(([name, value]) => [name, typeof value === 'object' ? renderCopy(dialogs.copy, locale, value.copy) : value]),
+    );
+    return renderCopy(dialogs.copy, locale, key, merged(lenderParams, values) as CopyParams);
   };
   return replies.map((r) => ({
     type: 'message',

@@ -22,6 +22,7 @@ import { createKeyedQueue } from './keyedQueue';
 import type { Logger } from './logger';
 import type { ProactiveSender } from './proactiveSender';
 import { renderReplies, type ChannelActivity, type EventActivity, type OutboundActivity } from './replyRenderer';
+import { merged } from '../machines/merged';
 
 /** What a turn runs on: dialogs, recogniser, escalation rules, machine (one dialogs version's). */
 export type TurnRuntime = Omit<DialogsRuntime, 'versionId'>;
@@ -210,14 +211,15 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
     const user = (reference as { user?: { id: string } }).user ?? { id: 'user' };
     const bot = (reference as { bot?: { id: string; name?: string } }).bot ?? { id: 'bot', name: 'bot' };
     const outbound = renderReplies(dialogs, locale, replies, user.id);
-    const stamp = (a: OutboundActivity) => ({
-      ...a,
-      from: { ...bot, role: 'bot' },
-      recipient: user,
-      conversation: (reference as { conversation?: unknown }).conversation,
-      ...(activity?.id ? { replyToId: activity.id } : {}),
-      timestamp: now.toISOString(),
-    });
+    const from = merged(bot, { role: 'bot' });
+    const stamp = (a: OutboundActivity) =>
+      merged(a, {
+        from,
+        recipient: user,
+        conversation: (reference as { conversation?: unknown }).conversation,
+        ...(activity?.id ? { replyToId: activity.id } : {}),
+        timestamp: now.toISOString(),
+      });
     const text = activity?.type === 'message' ? (activity.text ?? '') : '';
     const maskedText = recognized ? maskSpans(text, recognized.entities.identity.spans) : text;
     const inbound: StoredMessage | null =
@@ -229,7 +231,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       conversationId,
       channelId: activity?.channelId ?? stored?.channelId ?? 'unknown',
       locale,
-      reference: { ...reference, locale },
+      reference: merged(reference, { locale }),
       snapshot: turn.snapshot,
       flowVersion: runtime.flowVersion,
       borrowerId: turn.context.borrower?.id ?? null,

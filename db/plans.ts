@@ -3,6 +3,7 @@ import Decimal from 'decimal.js';
 import { addDays, localDateOf, type LocalDate } from '../machines/domain/calendar';
 import { formatAmount, formatPercent, fromFen, money, roundFen, sum } from '../machines/domain/money';
 import { amountDueOn, type AmountDue, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
+import { merged } from '../machines/merged';
 import {
   availableOptions, beyondSelfService, checkDateWithin, checkPromise, installmentSchedule, strictestRules, waiverQuote, type PlanRules,
 } from '../machines/domain/repaymentPlans';
@@ -92,7 +93,7 @@ async function lastExtensionOn(sql: Sql, borrowerId: string, timeZone: string): 
 /** The position, with the borrower's last extension read at the same time (on PostgreSQL each read is a round trip). */
 async function positionWithHistory(deps: PlanDeps, input: BorrowerInput): Promise<Position & { history: { lastExtensionOn: LocalDate | undefined } }> {
   const [current, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
-  return { ...current, history: { lastExtensionOn: lastExtension } };
+  return merged(current, { history: { lastExtensionOn: lastExtension } });
 }
 
 function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: PlanRules): string | undefined {
