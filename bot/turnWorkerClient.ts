@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { HubConversationEvent } from '../machines/conversationTypes';
+import { merged } from '../machines/merged';
 import type { InboundActivity } from './activitySchema';
 import type { Clock } from './clock';
 import type { HubEvent } from './handoffHub';
@@ -203,7 +204,7 @@ export function createTurnWorker(entry: string, logger: Logger, first?: Worker):
     if (closing) throw new Error('the bot is shutting down');
     const worker = await running();
     const { id, answer } = turns.open();
-    worker.postMessage({ ...message, id });
+    worker.postMessage(merged(message, { id }));
     return answer;
   }
 
