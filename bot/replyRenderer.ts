@@ -2,7 +2,7 @@ import { renderCopy, type CopyParams } from '../dialogs/copy';
 import type { Dialogs } from '../dialogs/loadDialogs';
 import type { Locale } from '../dialogs/schemas';
 import type { Reply } from '../machines/conversationTypes';
-import { merged } from '../machines/merged';
+import { mergeObjects } from '../machines/mergeObjects';
 
 /** A reply as the channels receive it: a Bot Framework message activity in plain JSON. */
 export interface OutboundActivity {
@@ -37,7 +37,7 @@ export function renderReplies(dialogs: Dialogs, locale: Locale, replies: readonl
     const values = Object.fromEntries(
       Object.entries(params).map(([name, value]) => [name, typeof value === 'object' ? renderCopy(dialogs.copy, locale, value.copy) : value]),
     );
-    return renderCopy(dialogs.copy, locale, key, merged(lenderParams, values) as CopyParams);
+    return renderCopy(dialogs.copy, locale, key, mergeObjects(lenderParams, values) as CopyParams);
   };
   return replies.map((r) => ({
     type: 'message',

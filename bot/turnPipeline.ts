@@ -22,7 +22,7 @@ import { createKeyedQueue } from './keyedQueue';
 import type { Logger } from './logger';
 import type { ProactiveSender } from './proactiveSender';
 import { renderReplies, type ChannelActivity, type EventActivity, type OutboundActivity } from './replyRenderer';
-import { merged } from '../machines/merged';
+import { mergeObjects } from '../machines/mergeObjects';
 
 /** What a turn runs on: dialogs, recogniser, escalation rules, machine (one dialogs version's). */
 export type TurnRuntime = Omit<DialogsRuntime, 'versionId'>;
@@ -211,9 +211,9 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
     const user = (reference as { user?: { id: string } }).user ?? { id: 'user' };
     const bot = (reference as { bot?: { id: string; name?: string } }).bot ?? { id: 'bot', name: 'bot' };
     const outbound = renderReplies(dialogs, locale, replies, user.id);
-    const from = merged(bot, { role: 'bot' });
+    const from = mergeObjects(bot, { role: 'bot' });
     const stamp = (a: OutboundActivity) =>
-      merged(a, {
+      mergeObjects(a, {
         from,
         recipient: user,
         conversation: (reference as { conversation?: unknown }).conversation,
@@ -231,7 +231,7 @@ export function createTurnPipeline(deps: TurnPipelineDeps) {
       conversationId,
       channelId: activity?.channelId ?? stored?.channelId ?? 'unknown',
       locale,
-      reference: merged(reference, { locale }),
+      reference: mergeObjects(reference, { locale }),
       snapshot: turn.snapshot,
       flowVersion: runtime.flowVersion,
       borrowerId: turn.context.borrower?.id ?? null,

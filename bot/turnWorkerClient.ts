@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { HubConversationEvent } from '../machines/conversationTypes';
-import { merged } from '../machines/merged';
+import { mergeObjects } from '../machines/mergeObjects';
 import type { InboundActivity } from './activitySchema';
 import type { Clock } from './clock';
 import type { HubEvent } from './handoffHub';
@@ -204,7 +204,7 @@ export function createTurnWorker(entry: string, logger: Logger, first?: Worker):
     if (closing) throw new Error('the bot is shutting down');
     const worker = await running();
     const { id, answer } = turns.open();
-    worker.postMessage(merged(message, { id }));
+    worker.postMessage(mergeObjects(message, { id }));
     return answer;
   }
 

@@ -3,7 +3,7 @@ import Decimal from 'decimal.js';
 import { addDays, localDateOf, type LocalDate } from '../machines/domain/calendar';
 import { formatAmount, formatPercent, fromFen, money, roundFen, sum } from '../machines/domain/money';
 import { amountDueOn, type AmountDue, type LoanFacts, type PenaltyTerms } from '../machines/domain/penaltyEngine';
-import { merged } from '../machines/merged';
+import { mergeObjects } from '../machines/mergeObjects';
 import {
   availableOptions, beyondSelfService, checkDateWithin, checkPromise, installmentSchedule, strictestRules, waiverQuote, type PlanRules,
 } from '../machines/domain/repaymentPlans';
@@ -93,7 +93,7 @@ async function lastExtensionOn(sql: Sql, borrowerId: string, timeZone: string): 
 /** The position, with the borrower's last extension read at the same time (on PostgreSQL each read is a round trip). */
 async function positionWithHistory(deps: PlanDeps, input: BorrowerInput): Promise<Position & { history: { lastExtensionOn: LocalDate | undefined } }> {
   const [current, lastExtension] = await Promise.all([position(deps, input), lastExtensionOn(deps.sql, input.borrowerId, deps.timeZone)]);
-  return merged(current, { history: { lastExtensionOn: lastExtension } });
+  return mergeObjects(current, { history: { lastExtensionOn: lastExtension } });
 }
 
 function refusalLimit(code: OptionRefusal['code'], kind: OptionKind, rules: PlanRules): string | undefined {
@@ -149,7 +149,7 @@ export async function quotePlan(deps: PlanDeps, input: PlanQuoteInput): Promise<
   const [result, active] = await Promise.all([quoteRequest(deps, input), activeArrangements(deps.sql, input.borrowerId)]);
   if (result.status !== 'quote') return result;
   const replaces = coveringAny(active, result.quote.loanIds);
-  return replaces.length ? { status: 'quote', quote: { ...result.quote, replaces } } : result;
+  return replaces.length ? { status: 'quote', quote: mergeObjects(result.quote, { replaces }) } : result;
 }
 
 /** The borrower's active arrangements, oldest first (read with the quote: on PostgreSQL each read is a round trip). */
@@ -180,7 +180,7 @@ async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<Plan
       if (request.count === undefined) return { status: 'needs', field: 'count', counts };
       if (!counts.includes(request.count)) return { status: 'refused', problem: 'countNotAllowed', limit: counts.join('/') };
       const schedule = installmentSchedule(due.total, request.count, today);
-      const quote: PlanQuote = { ...base, amount: due.total.toFixed(2), count: request.count, schedule: schedule.map((p) => ({ number: p.number, dueDate: p.dueDate, amount: p.amount.toFixed(2) })) };
+      const quote: PlanQuote = mergeObjects(base, { amount: due.total.toFixed(2), count: request.count, schedule: schedule.map((p) => ({ number: p.number, dueDate: p.dueDate, amount: p.amount.toFixed(2) })) });
       return { status: 'quote', quote };
     }
     case 'extension': {
@@ -189,11 +189,11 @@ async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<Plan
       const problem = checkDateWithin(request.date, today, rules.extension.maxDays);
       if (problem) return { status: 'refused', problem: problem === 'tooLate' ? 'dateTooLate' : 'dateNotAfterToday', limit: lastDate };
       const then = amountDueOn(loans, deps.termsOf, request.date);
-      return { status: 'quote', quote: { ...base, amount: then.total.toFixed(2), newDate: request.date, schedule: payment(request.date, then.total) } };
+      return { status: 'quote', quote: mergeObjects(base, { amount: then.total.toFixed(2), newDate: request.date, schedule: payment(request.date, then.total) }) };
     }
     case 'waiver': {
       const q = waiverQuote(due, rules, today);
-      return { status: 'quote', quote: { ...base, amount: q.payAmount.toFixed(2), waiver: q.waiver.toFixed(2), newDate: q.payBy, schedule: payment(q.payBy, q.payAmount) } };
+      return { status: 'quote', quote: mergeObjects(base, { amount: q.payAmount.toFixed(2), waiver: q.waiver.toFixed(2), newDate: q.payBy, schedule: payment(q.payBy, q.payAmount) }) };
     }
     case 'promise': {
       const lastDate = addDays(today, rules.promise.withinDays);
@@ -215,7 +215,7 @@ async function quoteRequest(deps: PlanDeps, input: PlanQuoteInput): Promise<Plan
       if (problem === 'amountTooSmall') return { status: 'refused', problem, limit: '0.01' };
       if (problem === 'amountTooLarge') return { status: 'refused', problem, limit: formatAmount(due.total) };
       if (problem) return { status: 'refused', problem: problem === 'tooLate' ? 'dateTooLate' : 'dateNotAfterToday', limit: lastDate };
-      return { status: 'quote', quote: { ...base, amount: amount.toFixed(2), newDate: request.date, schedule: payment(request.date, amount) } };
+      return { status: 'quote', quote: mergeObjects(base, { amount: amount.toFixed(2), newDate: request.date, schedule: payment(request.date, amount) }) };
     }
   }
 }

@@ -37,6 +37,7 @@ import type {
 import {
   complaintStatusReply, consequencesReply, MENU_ACTIONS, proofReceivedReply, optionsReply, penaltyExplanationReply, penaltyFollowUpReply, planProblemReply, quoteReply, reply, summaryReply,
 } from './replies';
+import { mergeObjects } from './mergeObjects';
 
 /**
  * The registry the flows in dialogs/flows/ are written against: every action, guard, actor and
@@ -544,7 +545,7 @@ export const inputMappers = {
     ...borrowerInput({ context }),
     ...(context.hardship && context.hardship !== 'asked' ? { hardship: context.hardship } : {}),
   }),
-  planQuoteInput: ({ context }: MapperArgs): PlanQuoteInput => ({ ...borrowerInput({ context }), request: context.planRequest ?? { kind: 'promise' } }),
+  planQuoteInput: ({ context }: MapperArgs): PlanQuoteInput => mergeObjects(borrowerInput({ context }), { request: context.planRequest ?? { kind: 'promise' } }),
   attachmentInput: ({ context }: MapperArgs): { attachment: AttachmentRef } => ({ attachment: context.proof?.attachment ?? {} }),
   proofDraftInput: ({ context }: MapperArgs): { draft: ProofDraft } => ({ draft: context.proof ?? {} }),
   complaintInput: ({ context }: MapperArgs): { category: ComplaintCategory; now: string } => ({ category: context.complaint?.category ?? 'other', now: context.now }),

@@ -1,7 +1,7 @@
 import { createActor, waitFor, type Snapshot } from 'xstate';
 import type { ConversationContext, ConversationInput, conversationMachine } from './conversationMachine';
 import type { ConversationEvent, Emitted } from './conversationTypes';
-import { merged } from './merged';
+import { mergeObjects } from './mergeObjects';
 
 export type ConversationMachine = typeof conversationMachine;
 
@@ -26,7 +26,7 @@ function restored(machine: ConversationMachine, persisted: unknown, input: Conve
   const p = persisted as { status?: unknown; context?: unknown };
   if (p.status !== 'active' || typeof p.context !== 'object' || p.context === null) return undefined;
   // The stored context keeps the previous turn's time: this turn runs on this turn's clock.
-  const snapshot = merged(p, { context: merged(p.context as ConversationContext, { now: input.now }) });
+  const snapshot = mergeObjects(p, { context: mergeObjects(p.context as ConversationContext, { now: input.now }) });
   const actor = createActor(machine, { input, snapshot: snapshot as unknown as Snapshot<unknown> as never });
   return actor.getSnapshot().status === 'active' ? actor : undefined;
 }

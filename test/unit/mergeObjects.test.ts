@@ -1,8 +1,8 @@
-import { merged } from '../../machines/merged';
+import { mergeObjects } from '../../machines/mergeObjects';
 
-test('merged is { ...base, ...extra }: a new object, extra winning, base untouched', () => {
+test('mergeObjects is { ...base, ...extra }: a new object, extra winning, base untouched', () => {
   const base = { a: 1, b: { c: 2 }, keep: 'x' };
-  const result = merged(base, { a: 'one', d: [4] });
+  const result = mergeObjects(base, { a: 'one', d: [4] });
   expect(result).toEqual({ a: 'one', b: { c: 2 }, keep: 'x', d: [4] });
   expect(result).not.toBe(base);
   expect(base).toEqual({ a: 1, b: { c: 2 }, keep: 'x' });
@@ -11,8 +11,8 @@ test('merged is { ...base, ...extra }: a new object, extra winning, base untouch
   expect(Object.keys(result)).toEqual(Object.keys({ ...base, ...{ a: 'one', d: [4] } }));
 });
 
-test('merged copies own enumerable properties only, as a spread does', () => {
+test('mergeObjects copies own enumerable properties only, as a spread does', () => {
   const proto = { inherited: true };
   const base = Object.create(proto, { own: { value: 1, enumerable: true }, hidden: { value: 2, enumerable: false } }) as { own: number };
-  expect(merged(base, { more: 3 })).toEqual({ own: 1, more: 3 });
+  expect(mergeObjects(base, { more: 3 })).toEqual({ own: 1, more: 3 });
 });

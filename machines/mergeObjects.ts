@@ -10,6 +10,6 @@
  * sets, so a key `__proto__` would set the copy's prototype; the objects merged here are the bot's
  * own (replies, snapshots, references), none keyed by what a borrower typed.
  */
-export function merged<A extends object, B extends object>(base: A, extra: B): Omit<A, keyof B> & B {
+export function mergeObjects<A extends object, B extends object>(base: A, extra: B): Omit<A, keyof B> & B {
   return Object.assign({}, base, extra);
 }
