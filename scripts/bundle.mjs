@@ -24,6 +24,21 @@ const prismaClientsBeside = {
   },
 };
 
+/**
+ * Packages' async methods compiled down to generators (TypeScript's `__awaiter`) become native
+ * async functions again (scripts/nativeAsync.ts: why, and when a call is left as it is).
+ */
+const { nativeAsync } = createRequire(import.meta.url)(path.join(root, 'dist/scripts/nativeAsync.js'));
+const nativeAsyncPackages = {
+  name: 'native-async',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => ({
+      contents: nativeAsync(readFileSync(args.path, 'utf8'), args.path).code,
+      loader: 'js',
+    }));
+  },
+};
+
 // Two bundles: the server (main thread) and the turn worker's thread, which leaves out HTTP and
 // Bot Framework and so starts sooner (a start waits for both).
 const bundles = [
@@ -42,7 +57,7 @@ for (const [entry, outfile] of bundles) {
     // and the migration engine, whose .wasm is read from beside its glue.
     // pg too: loaded only for PostgreSQL, and the benchmark's probe counts its queries.
     external: ['better-sqlite3', '@node-rs/argon2', 'pg', 'pg-native', 'dtrace-provider', '@prisma/schema-engine-wasm'],
-    plugins: [prismaClientsBeside],
+    plugins: [prismaClientsBeside, nativeAsyncPackages],
     // Not minified: a minified bundle started no faster, and stack traces stay readable.
     logLevel: 'warning',
     // The inputs, for asciiOnly (below), with paths from the project's root.
