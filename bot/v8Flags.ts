@@ -14,7 +14,7 @@ import { setFlagsFromString } from 'node:v8';
  * promoted fell from 8.8% to 4.4% and the mean scavenge from 3.8 to 2.0 ms; three pairs: 0.37 →
  * 0.35, 0.38 → 0.36 and 0.40 → 0.36 ms of CPU a turn, p99 about 2 ms lower. The server at 10
  * conversations, five alternating pairs: 2–7% more turns/s, every pair higher. The main thread's
- * promotion (9%, about what the bare restify + botbuilder echo bot shows) does not change.
+ * promotion (9%, from botbuilder's async methods: scripts/nativeAsync.ts) did not change with it.
  */
 export const PROCESS_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
 

@@ -541,10 +541,8 @@ export const inputMappers = {
     now: context.now,
   }),
   borrowerInput,
-  optionsInput: ({ context }: MapperArgs): OptionsInput => ({
-    ...borrowerInput({ context }),
-    ...(context.hardship && context.hardship !== 'asked' ? { hardship: context.hardship } : {}),
-  }),
+  optionsInput: ({ context }: MapperArgs): OptionsInput =>
+    mergeObjects(borrowerInput({ context }), context.hardship && context.hardship !== 'asked' ? { hardship: context.hardship } : {}),
   planQuoteInput: ({ context }: MapperArgs): PlanQuoteInput => mergeObjects(borrowerInput({ context }), { request: context.planRequest ?? { kind: 'promise' } }),
   attachmentInput: ({ context }: MapperArgs): { attachment: AttachmentRef } => ({ attachment: context.proof?.attachment ?? {} }),
   proofDraftInput: ({ context }: MapperArgs): { draft: ProofDraft } => ({ draft: context.proof ?? {} }),

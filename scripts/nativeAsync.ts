@@ -15,7 +15,7 @@ import ts from 'typescript';
  * A call is rewritten as `(async () => { … await x … })()` only where that means the same thing:
  * the generator takes no parameters, the Promise is the native one (`void 0`), `this` is the
  * caller's (`this`, or `void 0` with no `this` in the body), the arguments are the caller's
- * (`arguments` or `void 0`), and every `yield` of its own has an operand and no `*`. Anything else
+ * (`arguments`, or `void 0` with no `arguments` in the body), and every `yield` of its own has an operand and no `*`. Anything else
  * is left as it is. An arrow function keeps the enclosing `this` and `arguments`, as `__awaiter`
  * passed them; `await` resolves values and thenables as `__awaiter`'s `adopt` did.
  */
@@ -27,7 +27,7 @@ export function nativeAsync(code: string, fileName: string): { code: string; rew
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
       const generator = awaiterGenerator(node);
-      const yields = generator && ownYields(generator, node.arguments[0]?.kind === ts.SyntaxKind.ThisKeyword);
+      const yields = generator && ownYields(generator, node.arguments[0]?.kind === ts.SyntaxKind.ThisKeyword, !isVoid0(node.arguments[1]));
       if (generator && yields) {
         rewritten++;
         edits.push([node.getStart(source), generator.body.getStart(source) + 1, '(async () => {'], [generator.body.end - 1, node.end, '})()']);
@@ -70,8 +70,8 @@ function enclosingFunction(node: ts.Node, throughArrows: boolean): ts.Node | und
   return n;
 }
 
-/** The generator's own `yield`s, or undefined when one of them (or a `this` it would see) cannot be rewritten. */
-function ownYields(generator: ts.FunctionExpression, callersThis: boolean): ts.YieldExpression[] | undefined {
+/** The generator's own `yield`s, or undefined when one of them (or a `this` or `arguments` it would see) cannot be rewritten. */
+function ownYields(generator: ts.FunctionExpression, callersThis: boolean, callersArguments: boolean): ts.YieldExpression[] | undefined {
   const found: ts.YieldExpression[] = [];
   let rewritable = true;
   const walk = (n: ts.Node): void => {
@@ -81,6 +81,8 @@ function ownYields(generator: ts.FunctionExpression, callersThis: boolean): ts.Y
     }
     // With `void 0` as thisArg the generator's `this` is undefined; an arrow's would be the caller's.
     if (n.kind === ts.SyntaxKind.ThisKeyword && !callersThis && enclosingFunction(n, true) === generator) rewritable = false;
+    // Likewise its `arguments` are the empty list when the call passed void 0.
+    if (ts.isIdentifier(n) && n.text === 'arguments' && !callersArguments && enclosingFunction(n, true) === generator) rewritable = false;
     ts.forEachChild(n, walk);
   };
   ts.forEachChild(generator.body, walk);

@@ -77,6 +77,8 @@ test('calls it cannot rewrite faithfully are left as they are', () => {
     // Delegating yield, and a generator with parameters.
     'function f() { return __awaiter(this, void 0, void 0, function* () { yield* other(); }); }',
     'function f() { return __awaiter(this, void 0, void 0, function* (x) { return yield x; }); }',
+    // The generator's own arguments, empty when the call passed void 0; an arrow's would be f's.
+    'function f(a) { return __awaiter(this, void 0, void 0, function* () { return arguments.length; }); }',
   ];
   for (const code of kept) expect(nativeAsync(code, 'kept.js')).toEqual({ code, rewritten: 0 });
   // With void 0 and no `this` of its own (one inside a nested function is that function's), it is rewritten.
