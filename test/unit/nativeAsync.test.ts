@@ -85,6 +85,18 @@ test('calls it cannot rewrite faithfully are left as they are', () => {
   expect(nativeAsync('function f() { return __awaiter(void 0, void 0, void 0, function* () { return function () { return this; }; }); }', 'ok.js').rewritten).toBe(1);
 });
 
+test('a call that is a statement of its own cannot join the line before it', async () => {
+  const code = `
+    const log = [];
+    function f() { let x = 1
+      __awaiter(this, void 0, void 0, function* () { log.push(yield x); });
+      return Promise.resolve().then(() => log); }
+    function run() { return f(); }`;
+  const { code: rewritten } = nativeAsync(code, 'statement.js');
+  expect(rewritten).toContain(';(async () => {');
+  expect(await settle(rewritten)).toEqual(await settle(code));
+});
+
 test('code without the helper is returned untouched', () => {
   const code = 'async function f() { return await g(); }';
   expect(nativeAsync(code, 'plain.js')).toEqual({ code, rewritten: 0 });
