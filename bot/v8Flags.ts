@@ -16,7 +16,7 @@ import { setFlagsFromString } from 'node:v8';
  * conversations, five alternating pairs: 2–7% more turns/s, every pair higher. The main thread's
  * promotion (9%, from botbuilder's async methods: scripts/nativeAsync.ts) did not change with it.
  */
-export const PROCESS_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
+const PROCESS_V8_FLAGS = ['--no-allocation-site-pretenuring'] as const;
 
 export function applyProcessV8Flags(): void {
   setFlagsFromString(PROCESS_V8_FLAGS.join(' '));
