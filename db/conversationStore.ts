@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { money, toFen } from '../machines/domain/money';
 import type { TurnRecord } from '../machines/conversationTypes';
-import { markOutcomesNotified, writeComplaintRecord, writeProofRecord } from './proofs';
+import { markOutcomesNotified, proofUniqueNames, writeComplaintRecord, writeProofRecord, type ProofRecord } from './proofs';
 import { isUniqueViolation } from './writeErrors';
 import { auditByBot } from './botAudit';
 import { asDate, placeholders, type SqlDatabase, type Tx } from './sql';
@@ -152,10 +152,10 @@ export function createConversationStore(sql: SqlDatabase) {
             if (created) handoffIds.push(created);
           }
           // A borrower who opted out and writes again is opted back in.
-          if (c.inbound && c.mayHaveOptedOut && !c.records.some((r) => r.kind === 'contactPreference')) await optBackIn(tx, c);
+          if (optsBackIn(c)) await optBackIn(tx, c);
           if (c.processed) tx.write('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
           return { handoffIds };
-        });
+        }, sharedRowsOf(c));
       } catch (e) {
         if (isUniqueViolation(e)) throw new ConcurrentTurnError(c.conversationId);
         throw e;
@@ -193,6 +193,29 @@ export const contactKeys = (conversationId: string, borrowerId: string | null | 
   ...(borrowerId ? [`borrower:${borrowerId}`] : []),
 ];
 
+const optsBackIn = (c: TurnCommit) => c.inbound !== null && c.mayHaveOptedOut && !c.records.some((r) => r.kind === 'contactPreference');
+
+/**
+ * What the turn writes that another conversation's turn may write too (sql.transaction's `shared`),
+ * each named by its table: rows it updates that are not the conversation's own (contact
+ * preferences, identity locks, the agreements it replaces, the outcomes it marks notified) and
+ * unique values it inserts (a proof's file, its method and reference). Every other row it writes
+ * is the conversation's own or new.
+ */
+function sharedRowsOf(c: TurnCommit): string[] {
+  // The conversation's own contact preference is written by its turns alone; its borrower's by any of theirs.
+  const contact = (borrowerId: string | null | undefined) => (borrowerId ? [`ContactPreference:borrower:${borrowerId}`] : []);
+  const names = optsBackIn(c) ? contact(c.borrowerId) : [];
+  for (const r of c.records) {
+    if (r.kind === 'identityLock') names.push(...r.keys.map((key) => `IdentityLock:${key}`));
+    else if (r.kind === 'contactPreference') names.push(...contact(r.borrowerId));
+    else if (r.kind === 'agreement' && r.quote.replaces?.length) names.push(`Agreement:${r.borrowerId}`);
+    else if (r.kind === 'outcomesNotified') names.push(`outcomes:${c.borrowerId}`);
+    else if (r.kind === 'proof') names.push(...proofUniqueNames(proofRow(r)));
+  }
+  return names;
+}
+
 async function optBackIn(tx: Tx, c: TurnCommit): Promise<void> {
   const keys = contactKeys(c.conversationId, c.borrowerId);
   const changed = await tx.run(`UPDATE "ContactPreference" SET "optedOut" = ?, "changedAt" = ?, "conversationId" = ? WHERE "key" IN (${placeholders(keys.length)}) AND "optedOut" = ?`, [
@@ -204,6 +227,16 @@ async function optBackIn(tx: Tx, c: TurnCommit): Promise<void> {
   ]);
   if (changed > 0) audit(tx, c, 'contact.optedIn', c.borrowerId, { reason: 'wroteAgain' });
 }
+
+const proofRow = (r: Extract<TurnRecord, { kind: 'proof' }>): ProofRecord => ({
+  receipt: r.receipt,
+  borrowerId: r.borrowerId,
+  amount: r.amount,
+  paidOn: r.paidOn,
+  method: r.method,
+  ...(r.reference ? { reference: r.reference } : {}),
+  ...(r.file ? { sha256: r.file.sha256, fileType: r.file.fileType, fileSize: r.file.size } : {}),
+});
 
 /** Writes one record; returns the id of a handoff it created. */
 async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
@@ -220,20 +253,7 @@ async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string
       audit(tx, c, r.action, r.borrowerId, r.details);
       return;
     case 'proof':
-      writeProofRecord(
-        tx,
-        {
-          receipt: r.receipt,
-          borrowerId: r.borrowerId,
-          amount: r.amount,
-          paidOn: r.paidOn,
-          method: r.method,
-          ...(r.reference ? { reference: r.reference } : {}),
-          ...(r.file ? { sha256: r.file.sha256, fileType: r.file.fileType, fileSize: r.file.size } : {}),
-        },
-        c.now,
-        c.conversationId,
-      );
+      writeProofRecord(tx, proofRow(r), c.now, c.conversationId);
       return;
     case 'complaint':
       writeComplaintRecord(tx, { ticket: r.ticket, borrowerId: r.borrowerId, category: r.category, description: r.description, desiredOutcome: r.desiredOutcome, dueDate: r.dueDate }, c.now, c.conversationId);

@@ -67,6 +67,11 @@ export async function findDuplicateProof(db: Db, q: { sha256?: string; method?: 
   return db.proof.findFirst({ where: { OR: or }, select: { id: true, status: true }, orderBy: { createdAt: 'asc' } });
 }
 
+/** The unique values a proof's row takes, as names for sql.transaction's `shared`: its file, its method and reference. */
+export function proofUniqueNames(r: { sha256?: string; method: string; reference?: string }): string[] {
+  return [...(r.sha256 ? [`Proof:${r.sha256}`] : []), ...(r.reference === undefined ? [] : [`Proof:${r.method}:${normalizeReference(r.reference)}`])];
+}
+
 /**
  * Called by the conversation store inside the turn's transaction. A duplicate that slipped past
  * findDuplicateProof (two turns at once) fails the unique index, which rolls the turn back and

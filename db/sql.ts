@@ -14,6 +14,7 @@
  * Prisma reads these rows back unchanged (test/integration/turnSql.test.ts): on SQLite a DateTime
  * is ISO text with "+00:00" and a Boolean 0/1; on PostgreSQL a DateTime is a UTC `timestamp(3)`.
  */
+import { createHash } from 'node:crypto';
 import type { Database as SqliteConnection, Statement } from 'better-sqlite3';
 import type { Pool, PoolClient, QueryConfig, QueryResult } from 'pg';
 import { createPassBatch } from './passBatch';
@@ -49,8 +50,12 @@ export interface SqlDatabase extends Sql {
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it (or a write it
    * issued) fails. `fn` may run a second time after a rollback (PostgreSQL tries the transactions
    * of a pass together first), so it does nothing but issue statements on `tx`.
+   *
+   * `shared` names what `fn` may write that other transactions write too (a borrower's rows, an
+   * identity key's lock): on PostgreSQL a transaction takes every name it carries before its first
+   * statement, always in the same order, so two of them never wait for each other in a circle.
    */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, shared?: readonly string[]): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -60,8 +65,13 @@ export function asDate(value: unknown): Date {
 }
 
 /** A transaction asked for, waiting for the end of the pass to run with the others asked for in it. */
-type Job = { fn: (tx: Tx) => Promise<unknown>; resolve: (value: unknown) => void; reject: (e: unknown) => void };
-const jobOf = <T>(fn: (tx: Tx) => Promise<T>, resolve: (value: T) => void, reject: (e: unknown) => void): Job => ({ fn, resolve: resolve as (value: unknown) => void, reject });
+type Job = { fn: (tx: Tx) => Promise<unknown>; shared: readonly string[]; resolve: (value: unknown) => void; reject: (e: unknown) => void };
+const jobOf = <T>(fn: (tx: Tx) => Promise<T>, shared: readonly string[], resolve: (value: T) => void, reject: (e: unknown) => void): Job => ({
+  fn,
+  shared,
+  resolve: resolve as (value: unknown) => void,
+  reject,
+});
 
 /** `n` comma-separated placeholders, for `IN (…)`. */
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
@@ -178,7 +188,8 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
   return {
     all: (sql, args) => inReadTx(() => on.all(sql, args)),
     run: (sql, args) => locked(() => on.run(sql, args)),
-    transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => pending.add(jobOf(fn, resolve, reject))),
+    // One writer at a time on the file: there is no order to keep among them.
+    transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => pending.add(jobOf(fn, [], resolve, reject))),
     close: async () => {
       await locked(async () => connection.close());
     },
@@ -193,6 +204,22 @@ const TIMESTAMP_OID = 1114;
 const DIVISION_BY_ZERO = '22012';
 
 const pgArg = (a: SqlArg): string | number | boolean | null => (a instanceof Date ? a.toISOString().replace('T', ' ').replace('Z', '') : a);
+
+/**
+ * Takes a transaction-level advisory lock for each name, in the order of their 64-bit keys, so
+ * that transactions that write the same rows queue instead of deadlocking. The turns of a pass
+ * share one transaction, and so hold all their rows' locks until one COMMIT: two such groups that
+ * met the same two borrowers' rows in opposite orders waited for each other until PostgreSQL's
+ * deadlock check, a second later, broke the circle by failing one (README, Performance).
+ */
+function advisoryLocks(names: readonly string[]): QueryConfig {
+  const keys = [...new Set(names.map((n) => createHash('sha256').update(n).digest().readBigInt64BE(0)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    name: 'turn_advisory_locks',
+    text: 'SELECT pg_advisory_xact_lock("key") FROM unnest($1::bigint[]) WITH ORDINALITY AS "k"("key", "n") ORDER BY "n"',
+    values: [keys.map(String)],
+  };
+}
 
 /** SQL on the pool Prisma's adapter also uses; prepared once per connection (named statements). */
 export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: string) => unknown): SqlDatabase {
@@ -227,8 +254,8 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     };
   };
 
-  /** One transaction on a connection of its own. */
-  const transaction = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+  /** One transaction on a connection of its own, holding the `shared` names' locks (advisoryLocks). */
+  const transaction = async <T>(fn: (tx: Tx) => Promise<T>, shared: readonly string[]): Promise<T> => {
     const { client, release } = await checkout();
     // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
     // once and is answered in order. Held in the socket's buffer until an answer is needed, the
@@ -286,6 +313,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     try {
       hold();
       issue(client.query('BEGIN'));
+      if (shared.length) issue(client.query(advisoryLocks(shared)));
       let result: Awaited<ReturnType<typeof fn>>;
       try {
         result = await fn(tx);
@@ -348,25 +376,28 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
   const commitGroup = async (jobs: Job[]): Promise<void> => {
     if (jobs.length > 1) {
       try {
-        const values = await transaction(async (tx) => {
-          const out: unknown[] = [];
-          for (const job of jobs) out.push(await job.fn(tx));
-          return out;
-        });
+        const values = await transaction(
+          async (tx) => {
+            const out: unknown[] = [];
+            for (const job of jobs) out.push(await job.fn(tx));
+            return out;
+          },
+          jobs.flatMap((job) => job.shared),
+        );
         jobs.forEach((job, i) => job.resolve(values[i]));
         return;
       } catch {
         // each on its own, below
       }
     }
-    for (const job of jobs) transaction(job.fn).then(job.resolve, job.reject);
+    for (const job of jobs) transaction(job.fn, job.shared).then(job.resolve, job.reject);
   };
   const grouped = createPassBatch<Job>((jobs) => void commitGroup(jobs));
 
   return {
     all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await query(config(sql, args))).rows as T[],
     run: async (sql: string, args: readonly SqlArg[] = []) => (await query(config(sql, args))).rowCount ?? 0,
-    transaction: <T>(fn: (tx: Tx) => Promise<T>) => new Promise<T>((resolve, reject) => grouped.add(jobOf(fn, resolve, reject))),
+    transaction: <T>(fn: (tx: Tx) => Promise<T>, shared: readonly string[] = []) => new Promise<T>((resolve, reject) => grouped.add(jobOf(fn, shared, resolve, reject))),
     // The pool is Prisma's too: db/client.ts ends it after Prisma disconnects.
     close: async () => {},
   };

@@ -291,6 +291,62 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     expect(await locks('g4:')).toEqual(['g4:a']);
   });
 
+  /**
+   * Two groups, each of two transactions, in consecutive passes. The first transaction of each
+   * group writes one of two rows, then waits (half a second at most) until the other group's first
+   * has written the other row; the second transaction of each group writes the row the other group
+   * took. Unnamed, the groups wait for each other in a circle until PostgreSQL's deadlock check
+   * fails one of them (a second later), whose transactions then run again on their own. Named as
+   * `shared`, the second group waits for the first to commit, and every transaction runs once.
+   */
+  (kind === 'postgres' ? test.each([
+    ['unnamed, the rows deadlock the groups', false],
+    ['named as shared, the groups queue', true],
+  ]) : test.skip.each([['', false]]))('on PostgreSQL, groups that write the same rows in opposite orders: %s', async (_, named) => {
+    await database.sql.transaction(async (tx) => {
+      tx.write('DELETE FROM "IdentityLock" WHERE "key" LIKE ?', ['g5:%']);
+      tx.write(...insertLock('g5:x'));
+      tx.write(...insertLock('g5:y'));
+    });
+    const touch = (key: string) => ['UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?', [new Date(), key]] as const;
+    const signal = () => {
+      let done = () => {};
+      const wrote = new Promise<void>((resolve) => (done = resolve));
+      return { wrote, done, orAfterHalfASecond: () => Promise.race([wrote, new Promise((resolve) => setTimeout(resolve, 500))]) };
+    };
+    const [first, second] = [signal(), signal()];
+    const runs = { a: 0, b: 0, c: 0, d: 0 };
+    const shared = (key: string) => (named ? [key] : []);
+    const group1 = [
+      database.sql.transaction(async (tx) => {
+        runs.a += 1;
+        await tx.run(...touch('g5:x'));
+        first.done();
+        await second.orAfterHalfASecond();
+      }, shared('g5:x')),
+      database.sql.transaction(async (tx) => {
+        runs.b += 1;
+        await tx.run(...touch('g5:y'));
+      }, shared('g5:y')),
+    ];
+    await new Promise(setImmediate); // the first group has set off; what follows is a group of its own
+    const group2 = [
+      database.sql.transaction(async (tx) => {
+        runs.c += 1;
+        await tx.run(...touch('g5:y'));
+        second.done();
+        await first.orAfterHalfASecond();
+      }, shared('g5:y')),
+      database.sql.transaction(async (tx) => {
+        runs.d += 1;
+        await tx.run(...touch('g5:x'));
+      }, shared('g5:x')),
+    ];
+    expect((await Promise.allSettled([...group1, ...group2])).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    if (named) expect(runs).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+    else expect([{ a: 2, b: 2, c: 1, d: 1 }, { a: 1, b: 1, c: 2, d: 2 }]).toContainEqual(runs); // one group ran again, each of its two on its own
+  });
+
   (kind === 'sqlite' ? test : test.skip)('on SQLite they share one durable COMMIT', async () => {
     // Every connection runs with synchronous = FULL: a COMMIT returns once it is on disk.
     expect(await database.sql.all('PRAGMA synchronous')).toEqual([{ synchronous: 2 }]);
@@ -315,6 +371,50 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     await database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:after'))));
     expect(await locks('g3:')).toEqual(['g3:after']);
   });
+});
+
+test('a turn names what it writes that other conversations write too, and nothing else', async () => {
+  const named: Array<readonly string[] | undefined> = [];
+  const store = createConversationStore({
+    ...database.sql,
+    transaction: async (_fn, shared) => {
+      named.push(shared);
+      throw new Error('not run');
+    },
+  });
+  const quote = {
+    reference: 'AG-NAMES2', kind: 'extension' as const, quotedAt: '2026-11-22T02:00:00.250Z', loanIds: ['L1'], amount: '3000.00', currentTotal: '3000.00',
+    schedule: [{ number: 1, dueDate: '2026-12-22', amount: '3000.00' }],
+  };
+  const shares = (fields: Partial<TurnCommit>) => expect(store.commitTurn(commit({ conversationId: 'test:names', ...fields }))).rejects.toThrow('not run');
+  await shares({
+    records: [
+      { kind: 'identityLock', keys: ['phone:x', 'id:y'], until: UNTIL },
+      { kind: 'agreement', borrowerId: 'B1', quote: { ...quote, replaces: ['AG-NAMES1'] }, confirmedAt: NOW.toISOString() },
+      { kind: 'proof', borrowerId: 'B1', receipt: 'PP-NAMES1', amount: '1.00', paidOn: '2026-11-21', method: 'wechat_pay', reference: 'wx 42', file: { sha256: 'cd'.repeat(32), fileType: 'image/png', size: 1 } },
+      { kind: 'outcomesNotified', ids: ['PP-NAMES0'] },
+      { kind: 'contactPreference', optedOut: true, conversationId: 'test:names', borrowerId: 'B1' },
+    ],
+    mayHaveOptedOut: true, // the opt-out record itself says what happens: no opting back in
+  });
+  // New rows, the conversation's own rows and a plan that replaces nothing share nothing.
+  await shares({
+    records: [
+      { kind: 'identityAttempt', keys: ['phone:x'], success: false },
+      { kind: 'agreement', borrowerId: 'B1', quote, confirmedAt: NOW.toISOString() },
+      { kind: 'proof', borrowerId: 'B1', receipt: 'PP-NAMES2', amount: '1.00', paidOn: '2026-11-21', method: 'alipay' },
+      { kind: 'hardship', borrowerId: 'B1', reason: 'illness' },
+      { kind: 'complaint', borrowerId: 'B1', ticket: 'CP-NAMES1', category: 'service', description: 'd', desiredOutcome: 'o', dueDate: '2026-12-07' },
+      { kind: 'audit', action: 'x', details: {} },
+    ],
+  });
+  // A borrower who may have opted out and writes again is opted back in: their preferences are shared.
+  await shares({ records: [], mayHaveOptedOut: true });
+  expect(named).toEqual([
+    ['IdentityLock:phone:x', 'IdentityLock:id:y', 'Agreement:B1', `Proof:${'cd'.repeat(32)}`, 'Proof:wechat_pay:WX42', 'outcomes:B1', 'ContactPreference:borrower:B1'],
+    [],
+    ['ContactPreference:borrower:B1'],
+  ]);
 });
 
 describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
