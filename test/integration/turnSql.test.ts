@@ -317,31 +317,22 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     const [first, second] = [signal(), signal()];
     const runs = { a: 0, b: 0, c: 0, d: 0 };
     const shared = (key: string) => (named ? [key] : []);
-    const group1 = [
+    /** A group: `one` writes `row`, says so, and waits for the other group's word; `two` writes `then`. */
+    const group = (one: 'a' | 'c', two: 'b' | 'd', row: string, then: string, mine: typeof first, theirs: typeof first) => [
       database.sql.transaction(async (tx) => {
-        runs.a += 1;
-        await tx.run(...touch('g5:x'));
-        first.done();
-        await second.orAfterHalfASecond();
-      }, shared('g5:x')),
+        runs[one] += 1;
+        await tx.run(...touch(row));
+        mine.done();
+        await theirs.orAfterHalfASecond();
+      }, shared(row)),
       database.sql.transaction(async (tx) => {
-        runs.b += 1;
-        await tx.run(...touch('g5:y'));
-      }, shared('g5:y')),
+        runs[two] += 1;
+        await tx.run(...touch(then));
+      }, shared(then)),
     ];
+    const group1 = group('a', 'b', 'g5:x', 'g5:y', first, second);
     await new Promise(setImmediate); // the first group has set off; what follows is a group of its own
-    const group2 = [
-      database.sql.transaction(async (tx) => {
-        runs.c += 1;
-        await tx.run(...touch('g5:y'));
-        second.done();
-        await first.orAfterHalfASecond();
-      }, shared('g5:y')),
-      database.sql.transaction(async (tx) => {
-        runs.d += 1;
-        await tx.run(...touch('g5:x'));
-      }, shared('g5:x')),
-    ];
+    const group2 = group('c', 'd', 'g5:y', 'g5:x', second, first);
     expect((await Promise.allSettled([...group1, ...group2])).map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     if (named) expect(runs).toEqual({ a: 1, b: 1, c: 1, d: 1 });
     else expect([{ a: 2, b: 2, c: 1, d: 1 }, { a: 1, b: 1, c: 2, d: 2 }]).toContainEqual(runs); // one group ran again, each of its two on its own
