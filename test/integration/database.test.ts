@@ -198,6 +198,54 @@ describe('sqlite across connections', () => {
   });
 });
 
+/**
+ * An empty database gets its migrations without the engine (db/emptyDatabase.ts). Applied by the
+ * engine instead (the same migrator with that module taken out), it must end the same: the same
+ * schema, and the engine's own table of applied migrations with the same rows but for ids and
+ * times, so that the engine and `prisma migrate` read either as theirs.
+ */
+describe.each<DatabaseKind>(['sqlite', 'postgres'])('%s: an empty database migrated without the engine', (kind) => {
+  /** The migrator with the shortcut taken out: the engine applies everything. */
+  let engineOnly: typeof import('../../db/migrator');
+  jest.isolateModules(() => {
+    jest.doMock('../../db/emptyDatabase', () => ({ applyToEmptySqlite: () => undefined, applyToEmptyPostgres: async () => undefined }));
+    engineOnly = jest.requireActual('../../db/migrator');
+  });
+  /** Every table, column, index, constraint and type, and the applied migrations' rows without ids and times. */
+  async function described(url: string): Promise<unknown> {
+    const db = await openDatabase(url);
+    try {
+      const migrations = await db.sql.all('SELECT "checksum", "migration_name", "logs", "rolled_back_at", "applied_steps_count", "finished_at" IS NOT NULL AS "finished", "started_at" IS NOT NULL AS "started" FROM "_prisma_migrations" ORDER BY "migration_name"');
+      const catalog =
+        kind === 'sqlite'
+          ? await db.sql.all('SELECT "type", "name", "tbl_name", "sql" FROM sqlite_master ORDER BY "name"')
+          : [
+              await db.sql.all('SELECT table_name, column_name, ordinal_position, data_type, character_maximum_length, is_nullable, column_default FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position'),
+              await db.sql.all('SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname'),
+              await db.sql.all("SELECT c.conname, c.contype, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() ORDER BY c.conname"),
+              await db.sql.all("SELECT t.typname, e.enumlabel, e.enumsortorder FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid ORDER BY t.typname, e.enumsortorder"),
+            ];
+      return { migrations, catalog };
+    } finally {
+      await db.close();
+    }
+  }
+
+  test('ends as the engine leaves it, and the engine then finds nothing to apply', async () => {
+    const [direct, byEngine] = [await freshDatabaseUrl(kind), await freshDatabaseUrl(kind)];
+    try {
+      expect(await migrateDatabase(direct.url)).toEqual({ applied: committedMigrations(kind) });
+      expect(await engineOnly.migrateDatabase(byEngine.url)).toEqual({ applied: committedMigrations(kind) });
+      const [directly, engines] = [await described(direct.url), await described(byEngine.url)];
+      expect((directly as { catalog: unknown[] }).catalog.length).toBeGreaterThan(0);
+      expect(directly).toEqual(engines);
+      expect(await migrateDatabase(direct.url)).toEqual({ applied: [] });
+    } finally {
+      await Promise.all([direct.drop(), byEngine.drop()]);
+    }
+  });
+});
+
 describe('postgres concurrency', () => {
   test('two migrators starting together apply each migration once', async () => {
     const { url, drop } = await freshDatabaseUrl('postgres');
