@@ -205,11 +205,34 @@ describe('sqlite across connections', () => {
  * times, so that the engine and `prisma migrate` read either as theirs.
  */
 describe.each<DatabaseKind>(['sqlite', 'postgres'])('%s: an empty database migrated without the engine', (kind) => {
-  /** The migrator with the shortcut taken out: the engine applies everything. */
-  let engineOnly: typeof import('../../db/migrator');
-  jest.isolateModules(() => {
-    jest.doMock('../../db/emptyDatabase', () => ({ applyToEmptySqlite: () => undefined, applyToEmptyPostgres: async () => undefined }));
-    engineOnly = jest.requireActual('../../db/migrator');
+  type EmptyDatabase = typeof import('../../db/emptyDatabase');
+  type Migrator = typeof import('../../db/migrator');
+  /** A copy of the migrator whose ./emptyDatabase is `replaced`. */
+  const migratorWith = (replaced: EmptyDatabase): Migrator => {
+    const loaded: { migrator?: Migrator } = {};
+    jest.isolateModules(() => {
+      jest.doMock('../../db/emptyDatabase', () => replaced);
+      loaded.migrator = jest.requireActual<Migrator>('../../db/migrator');
+    });
+    if (!loaded.migrator) throw new Error('the migrator did not load');
+    return loaded.migrator;
+  };
+  const actual = jest.requireActual<EmptyDatabase>('../../db/emptyDatabase');
+  /** The shortcut taken out: the engine applies everything. */
+  const engineOnly = migratorWith({ applyToEmptySqlite: () => undefined, applyToEmptyPostgres: async () => undefined });
+  /** The shortcut as it is, with what it applied noted. */
+  const shortcutApplied: unknown[] = [];
+  const watched = migratorWith({
+    applyToEmptySqlite: (...args) => {
+      const applied = actual.applyToEmptySqlite(...args);
+      shortcutApplied.push(applied);
+      return applied;
+    },
+    applyToEmptyPostgres: async (...args) => {
+      const applied = await actual.applyToEmptyPostgres(...args);
+      shortcutApplied.push(applied);
+      return applied;
+    },
   });
   /** Every table, column, index, constraint and type, and the applied migrations' rows without ids and times. */
   async function described(url: string): Promise<unknown> {
@@ -234,7 +257,8 @@ describe.each<DatabaseKind>(['sqlite', 'postgres'])('%s: an empty database migra
   test('ends as the engine leaves it, and the engine then finds nothing to apply', async () => {
     const [direct, byEngine] = [await freshDatabaseUrl(kind), await freshDatabaseUrl(kind)];
     try {
-      expect(await migrateDatabase(direct.url)).toEqual({ applied: committedMigrations(kind) });
+      expect(await watched.migrateDatabase(direct.url)).toEqual({ applied: committedMigrations(kind) });
+      expect(shortcutApplied).toEqual([committedMigrations(kind)]); // the shortcut applied them, not the engine
       expect(await engineOnly.migrateDatabase(byEngine.url)).toEqual({ applied: committedMigrations(kind) });
       const [directly, engines] = [await described(direct.url), await described(byEngine.url)];
       expect((directly as { catalog: unknown[] }).catalog.length).toBeGreaterThan(0);
