@@ -9,6 +9,7 @@ import { demoBorrowers, demoPortfolioCsv, seedDemoPortfolio } from '../../portfo
 import { importPortfolioFile, importPortfolioText, type ImportOptions, PortfolioFileError } from '../../portfolio/portfolioImport';
 import { PORTFOLIO_COLUMNS, type PortfolioColumn } from '../../portfolio/portfolioRow';
 import { freshDatabaseUrl } from '../support/databases';
+import { ensureBuilt } from '../support/serverProcess';
 
 const SECRET = 'test-identity-secret';
 const TODAY = '2026-11-22';
@@ -361,8 +362,9 @@ describe('npm run import (the CLI)', () => {
   let fresh: { url: string; drop(): Promise<void> };
   let dir: string;
   beforeAll(async () => {
-    const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    // The shared, locked build: one of its own here rewrote the server's bundle while other test
+    // files' servers were reading it (a start failed on half a bundle).
+    await ensureBuilt();
     fresh = await freshDatabaseUrl('sqlite');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portfolio-cli-'));
   }, 180_000);
