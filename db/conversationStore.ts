@@ -186,12 +186,10 @@ export type ConversationStore = ReturnType<typeof createConversationStore>;
 const audit = (tx: Tx, c: TurnCommit, action: string, borrowerId: string | null | undefined, details: Record<string, unknown>) => auditByBot(tx, c.now, action, borrowerId, c.conversationId, details);
 
 const conversationContactKey = (conversationId: string) => `conversation:${conversationId}`;
+const borrowerContactKeys = (borrowerId: string | null | undefined) => (borrowerId ? [`borrower:${borrowerId}`] : []);
 
 /** The contact preference rows a conversation's turn touches: its own, and its borrower's once verified. */
-export const contactKeys = (conversationId: string, borrowerId: string | null | undefined) => [
-  conversationContactKey(conversationId),
-  ...(borrowerId ? [`borrower:${borrowerId}`] : []),
-];
+export const contactKeys = (conversationId: string, borrowerId: string | null | undefined) => [conversationContactKey(conversationId), ...borrowerContactKeys(borrowerId)];
 
 const optsBackIn = (c: TurnCommit) => c.inbound !== null && c.mayHaveOptedOut && !c.records.some((r) => r.kind === 'contactPreference');
 
@@ -204,7 +202,7 @@ const optsBackIn = (c: TurnCommit) => c.inbound !== null && c.mayHaveOptedOut &&
  */
 function sharedRowsOf(c: TurnCommit): string[] {
   // The conversation's own contact preference is written by its turns alone; its borrower's by any of theirs.
-  const contact = (borrowerId: string | null | undefined) => (borrowerId ? [`ContactPreference:borrower:${borrowerId}`] : []);
+  const contact = (borrowerId: string | null | undefined) => borrowerContactKeys(borrowerId).map((key) => `ContactPreference:${key}`);
   const names = optsBackIn(c) ? contact(c.borrowerId) : [];
   for (const r of c.records) {
     if (r.kind === 'identityLock') names.push(...r.keys.map((key) => `IdentityLock:${key}`));
