@@ -30,16 +30,19 @@ export async function checkIdentity(deps: IdentityCheckDeps, input: IdentityChec
   const localTime = (d: Date) => DateTime.fromJSDate(d, { zone: deps.timeZone }).toFormat('yyyy-MM-dd HH:mm');
 
   const among = `"key" IN (${placeholders(keys.length)})`;
-  const [lock] = await sql.all<{ until: unknown }>(`SELECT "until" FROM "IdentityLock" WHERE ${among} AND "until" > ? ORDER BY "until" DESC LIMIT 1`, [...keys, now]);
+  // Read together (one round trip on PostgreSQL); a lock decides before the borrower is looked at.
+  const [[lock], [borrower]] = await Promise.all([
+    sql.all<{ until: unknown }>(`SELECT "until" FROM "IdentityLock" WHERE ${among} AND "until" > ? ORDER BY "until" DESC LIMIT 1`, [...keys, now]),
+    sql.all<{ id: string; name: string; locale: string; idLast4Digest: string; birthDateDigest: string }>(
+      'SELECT "id", "name", "locale", "idLast4Digest", "birthDateDigest" FROM "Borrower" WHERE "phone" = ?',
+      [input.phone],
+    ),
+  ]);
   if (lock) {
     const until = asDate(lock.until);
     return { outcome: 'locked', until: until.toISOString(), untilLocal: localTime(until) };
   }
 
-  const [borrower] = await sql.all<{ id: string; name: string; locale: string; idLast4Digest: string; birthDateDigest: string }>(
-    'SELECT "id", "name", "locale", "idLast4Digest", "birthDateDigest" FROM "Borrower" WHERE "phone" = ?',
-    [input.phone],
-  );
   const matches =
     borrower !== undefined &&
     sameDigest(borrower.idLast4Digest, identityDigest(identitySecret, 'idLast4', input.idLast4.toUpperCase())) &&
