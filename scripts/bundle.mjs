@@ -4,7 +4,7 @@
 // code the type checker saw.
 // It lives two folders under the project like every dist/<folder>/*.js, so the code that finds
 // dialogs/, web/ and prisma/ from __dirname finds them from here too.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,9 +46,11 @@ const bundles = [
   ['dist/bot/turnWorker.js', 'dist/bundle/turns.js'],
 ];
 for (const [entry, outfile] of bundles) {
-  const { metafile } = await build({
+  const { metafile, outputFiles } = await build({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(root, outfile),
+    // Kept in memory, then written whole under a temporary name and renamed (below).
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -64,21 +66,26 @@ for (const [entry, outfile] of bundles) {
     metafile: true,
     absWorkingDir: root,
   });
-  asciiOnly(path.join(root, outfile), Object.keys(metafile.inputs).map((input) => path.resolve(root, input)));
+  const ascii = asciiOnly(outputFiles[0].text, Object.keys(metafile.inputs).map((input) => path.resolve(root, input)));
+  // A server starting meanwhile (another terminal, a test's) reads the old bundle or the new one,
+  // never half of one: rewritten in place, one failed with "Missing initializer" at its cut.
+  const target = path.join(root, outfile);
+  writeFileSync(`${target}.tmp`, ascii);
+  renameSync(`${target}.tmp`, target);
 }
 
 /**
- * Writes the bundle in ASCII. V8 keeps a script's source as two-byte text when one character is
+ * The bundle's code in ASCII. V8 keeps a script's source as two-byte text when one character is
  * outside Latin-1, twice the memory to read and hold (19 MB for the server's bundle), and the
  * recognition patterns are Chinese: restarts about 0.07 s sooner (README, Performance). esbuild
  * escapes strings, identifiers and template literals; what it leaves is in comments, regular
  * expression literals and a tagged template's raw text. `\uXXXX` means the same character in the
  * first two but not in the third, so a bundle with such a template is refused, naming it.
  */
-function asciiOnly(bundle, inputs) {
+function asciiOnly(code, inputs) {
   const raw = inputs.filter((file) => /\.[cm]?js$/.test(file)).flatMap(nonAsciiTaggedTemplates);
   if (raw.length) throw new Error(`bundle.mjs: a tagged template with non-ASCII text, which would change if escaped (write it as a string):\n${raw.join('\n')}`);
-  writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** file:line of each tagged template in `file` whose text holds a non-ASCII character. */
