@@ -30,7 +30,7 @@ export async function checkIdentity(deps: IdentityCheckDeps, input: IdentityChec
   const localTime = (d: Date) => DateTime.fromJSDate(d, { zone: deps.timeZone }).toFormat('yyyy-MM-dd HH:mm');
 
   const among = `"key" IN (${placeholders(keys.length)})`;
-  // Read together (one round trip on PostgreSQL); a lock decides before the borrower is looked at.
+  // Read together (one round trip on PostgreSQL). A lock still decides: the borrower is then not looked at.
   const [[lock], [borrower]] = await Promise.all([
     sql.all<{ until: unknown }>(`SELECT "until" FROM "IdentityLock" WHERE ${among} AND "until" > ? ORDER BY "until" DESC LIMIT 1`, [...keys, now]),
     sql.all<{ id: string; name: string; locale: string; idLast4Digest: string; birthDateDigest: string }>(

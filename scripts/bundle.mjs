@@ -68,7 +68,8 @@ for (const [entry, outfile] of bundles) {
   });
   const ascii = asciiOnly(outputFiles[0].text, Object.keys(metafile.inputs).map((input) => path.resolve(root, input)));
   // A server starting meanwhile (another terminal, a test's) reads the old bundle or the new one,
-  // never half of one: rewritten in place, one failed with "Missing initializer" at its cut.
+  // never half of one (rewritten in place, a test's server once failed with "Missing initializer"
+  // where the file was cut).
   const target = path.join(root, outfile);
   writeFileSync(`${target}.tmp`, ascii);
   renameSync(`${target}.tmp`, target);
