@@ -4,7 +4,7 @@
 // code the type checker saw.
 // It lives two folders under the project like every dist/<folder>/*.js, so the code that finds
 // dialogs/, web/ and prisma/ from __dirname finds them from here too.
-import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,7 @@ for (const [entry, outfile] of bundles) {
   // never half of one (rewritten in place, a test's server once failed with "Missing initializer"
   // where the file was cut).
   const target = path.join(root, outfile);
+  mkdirSync(path.dirname(target), { recursive: true });
   writeFileSync(`${target}.tmp`, ascii);
   renameSync(`${target}.tmp`, target);
 }
