@@ -17,7 +17,23 @@ export const root = path.resolve(benchDir, '..');
 export const require = createRequire(path.join(root, 'package.json'));
 
 export const APP_NOW = '2026-11-22T10:00:00+08:00';
-export const PG_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+/**
+ * The PostgreSQL server the benchmark makes its throwaway databases on. By default the one on this
+ * machine, over its Unix socket when it has one, as a bot deployed on the database's own host
+ * connects (README, Configuration): over TCP on loopback every statement also crosses the network
+ * stack on the two cores the bot and the database share, which no deployment combines (a database
+ * on another host has cores of its own). BENCH_POSTGRES_URL chooses another server, or TCP.
+ */
+const LOCAL_SOCKET_DIR = '/var/run/postgresql';
+export const PG_ADMIN_URL =
+  process.env.BENCH_POSTGRES_URL ??
+  (fs.existsSync(path.join(LOCAL_SOCKET_DIR, '.s.PGSQL.5432')) ? `postgresql://postgres@localhost/postgres?host=${LOCAL_SOCKET_DIR}` : 'postgresql://postgres@127.0.0.1:5432/postgres');
+
+/** How a database URL reaches its server, for the log and results.json. */
+export function postgresTransport(url) {
+  const socketDir = new URL(url).searchParams.get('host');
+  return socketDir?.startsWith('/') ? `Unix socket in ${socketDir}` : `TCP to ${new URL(url).host}`;
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

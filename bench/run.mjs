@@ -2,8 +2,10 @@
  * `npm run bench`: the bot against the floor its own stack sets, measured side by side in one run.
  *
  *   npm run bench                  SQLite (a fresh file in a temp directory)
- *   npm run bench -- --pg          PostgreSQL (a fresh database on BENCH_POSTGRES_URL, default
- *                                  postgresql://postgres@127.0.0.1:5432/postgres; dropped after)
+ *   npm run bench -- --pg          PostgreSQL (a fresh database on BENCH_POSTGRES_URL, dropped after;
+ *                                  default: this machine's server over its Unix socket in
+ *                                  /var/run/postgresql when there is one, else
+ *                                  postgresql://postgres@127.0.0.1:5432/postgres; see bench/lib.mjs)
  *   npm run bench -- --both        both, one after the other
  *   npm run bench -- --smoke       everything, tiny and fast (CI: proves the benchmark still runs;
  *                                  results go to a temp file, never to bench/results.json)
@@ -31,7 +33,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, cpuSeconds, require, freshPostgres, freshSqlite, loadAverage, machine, percentile, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
+  APP_NOW, cpuSeconds, require, freshPostgres, postgresTransport, freshSqlite, loadAverage, machine, percentile, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -540,7 +542,8 @@ async function runFor(kind) {
   const db = await freshDatabase(kind, 'db');
   const dir = tempDir('bench-files-');
   const result = { database: kind, date: new Date().toISOString(), machine: machine(), smoke, config: cfg };
-  log(`\n${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${kind === 'sqlite' ? ` (${db.url})` : ''}`);
+  if (kind === 'postgres') result.transport = postgresTransport(db.url);
+  log(`\n${kind === 'sqlite' ? `SQLite (${db.url})` : `PostgreSQL (${result.transport})`}`);
   // When and under what load each section ran (a run of some sections keeps the others' stamps).
   result.sections = {};
   const stamp = (name, started) => (result.sections[name] = { date: started.date, loadAverage: { start: started.load, end: loadAverage() } });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { openDatabase, sqliteFilePath, type Database, type DatabaseKind } from '../../db/client';
 import { checkMigrationsMatchSchema, migrateDatabase } from '../../db/migrator';
-import { freshDatabaseUrl } from '../support/databases';
+import { freshDatabaseUrl, TEST_POSTGRES_URL } from '../support/databases';
 
 const committedMigrations = (kind: DatabaseKind): string[] =>
   fs
@@ -277,6 +277,33 @@ describe('postgres concurrency', () => {
       const results = await Promise.all([migrateDatabase(url), migrateDatabase(url)]);
       expect(results.flatMap((r) => r.applied).sort()).toEqual(committedMigrations('postgres'));
     } finally {
+      await drop();
+    }
+  });
+});
+
+// A bot on the database's own host connects over its Unix socket (README, Configuration). Needs
+// TEST_POSTGRES_URL's server to be this machine's, with its socket where Debian puts it.
+const SOCKET_DIR = '/var/run/postgresql';
+const localServer = ['localhost', '127.0.0.1', '[::1]'].includes(new URL(TEST_POSTGRES_URL).hostname) && fs.existsSync(path.join(SOCKET_DIR, '.s.PGSQL.5432'));
+(localServer ? describe : describe.skip)('postgres over its Unix socket', () => {
+  test('migrates, then reads and writes through Prisma, plain SQL and a transaction', async () => {
+    const { url: tcpUrl, drop } = await freshDatabaseUrl('postgres');
+    const url = new URL(tcpUrl);
+    url.hostname = 'localhost';
+    url.port = '';
+    url.searchParams.set('host', SOCKET_DIR);
+    let socketDb: Database | undefined;
+    try {
+      expect((await migrateDatabase(url.toString())).applied).toEqual(committedMigrations('postgres')); // an empty database, without the engine
+      expect(await migrateDatabase(url.toString())).toEqual({ applied: [] }); // the engine's check
+      socketDb = await openDatabase(url.toString());
+      await socketDb.prisma.borrower.create({ data: borrower('S1', '13800000009') });
+      await socketDb.sql.transaction(async (tx) => tx.write('UPDATE "Borrower" SET "name" = ? WHERE "id" = ?', ['李四', 'S1']));
+      // No server address: the connection is not TCP.
+      expect(await socketDb.sql.all('SELECT "name", inet_server_addr() AS "address" FROM "Borrower" WHERE "id" = ?', ['S1'])).toEqual([{ name: '李四', address: null }]);
+    } finally {
+      await socketDb?.close();
       await drop();
     }
   });
