@@ -4,7 +4,7 @@ import type { TurnRecord } from '../machines/conversationTypes';
 import { markOutcomesNotified, proofUniqueNames, writeComplaintRecord, writeProofRecord, type ProofRecord } from './proofs';
 import { isUniqueViolation } from './writeErrors';
 import { auditByBot } from './botAudit';
-import { asDate, placeholders, type SqlDatabase, type Tx } from './sql';
+import { asDate, placeholders, valueRows, type SqlDatabase, type Tx } from './sql';
 
 export interface StoredConversation {
   id: string;
@@ -121,7 +121,7 @@ export function createConversationStore(sql: SqlDatabase) {
           const handoffIds: string[] = [];
           if (c.expectedVersion === null) {
             // Started at the bot's clock (APP_NOW), like everything else the reports count.
-            tx.write(
+            tx.insert(
               'INSERT INTO "Conversation" ("channelId", "locale", "reference", "snapshot", "flowVersion", "lastActivityAt", "updatedAt", "borrowerId", "id", "createdAt", "version") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
               [...fields, c.borrowerId, c.conversationId, c.now],
             );
@@ -142,8 +142,8 @@ export function createConversationStore(sql: SqlDatabase) {
           // Rows of one VALUES list are inserted one after another, so ids follow the messages' order
           // (the Direct Line watermark relies on it).
           if (messages.length) {
-            tx.write(
-              `INSERT INTO "Message" ("conversationId", "direction", "activityId", "text", "activity", "createdAt") VALUES ${messages.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+            tx.insert(
+              `INSERT INTO "Message" ("conversationId", "direction", "activityId", "text", "activity", "createdAt") VALUES ${valueRows(messages.length, 6)}`,
               messages.flatMap((m) => [c.conversationId, m.direction, m.activityId ?? null, m.text, JSON.stringify(m.activity), c.now]),
             );
           }
@@ -153,7 +153,7 @@ export function createConversationStore(sql: SqlDatabase) {
           }
           // A borrower who opted out and writes again is opted back in.
           if (optsBackIn(c)) await optBackIn(tx, c);
-          if (c.processed) tx.write('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
+          if (c.processed) tx.insert('INSERT INTO "ProcessedActivity" ("key", "replies", "at") VALUES (?, ?, ?)', [c.processed.key, JSON.stringify(c.processed.replies), c.now]);
           return { handoffIds };
         }, sharedRowsOf(c));
       } catch (e) {
@@ -240,7 +240,12 @@ const proofRow = (r: Extract<TurnRecord, { kind: 'proof' }>): ProofRecord => ({
 async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string | undefined> {
   switch (r.kind) {
     case 'identityAttempt':
-      for (const key of r.keys) tx.write('INSERT INTO "IdentityAttempt" ("key", "conversationId", "at", "success") VALUES (?, ?, ?, ?)', [key, c.conversationId, c.now, r.success]);
+      if (r.keys.length) {
+        tx.insert(
+          `INSERT INTO "IdentityAttempt" ("key", "conversationId", "at", "success") VALUES ${valueRows(r.keys.length, 4)}`,
+          r.keys.flatMap((key) => [key, c.conversationId, c.now, r.success]),
+        );
+      }
       return;
     case 'identityLock':
       for (const key of r.keys) {
@@ -269,17 +274,20 @@ async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string
       audit(tx, c, 'contact.optedOut', r.borrowerId, {});
       return;
     case 'hardship':
-      tx.write('INSERT INTO "HardshipReport" ("borrowerId", "conversationId", "reason", "at") VALUES (?, ?, ?, ?)', [r.borrowerId, c.conversationId, r.reason, c.now]);
+      tx.insert('INSERT INTO "HardshipReport" ("borrowerId", "conversationId", "reason", "at") VALUES (?, ?, ?, ?)', [r.borrowerId, c.conversationId, r.reason, c.now]);
       audit(tx, c, 'hardship.recorded', r.borrowerId, { reason: r.reason });
       return;
     case 'agreement': {
       const q = r.quote;
-      tx.write(
+      tx.insert(
         'INSERT INTO "Agreement" ("id", "borrowerId", "conversationId", "kind", "amountFen", "loanIds", "shown", "hardshipReason", "shownAt", "confirmedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [q.reference, r.borrowerId, c.conversationId, q.kind, toFen(money(q.amount)), JSON.stringify(q.loanIds), JSON.stringify(q), r.hardship ?? null, new Date(q.quotedAt), new Date(r.confirmedAt)],
       );
-      for (const p of q.schedule) {
-        tx.write('INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES (?, ?, ?, ?)', [q.reference, p.number, p.dueDate, toFen(money(p.amount))]);
+      if (q.schedule.length) {
+        tx.insert(
+          `INSERT INTO "PlanPayment" ("agreementId", "number", "dueDate", "amountFen") VALUES ${valueRows(q.schedule.length, 4)}`,
+          q.schedule.flatMap((p) => [q.reference, p.number, p.dueDate, toFen(money(p.amount))]),
+        );
       }
       // Only what the quote showed, and only while still active (it may have been replaced meanwhile).
       if (q.replaces?.length) {
@@ -293,7 +301,7 @@ async function writeRecord(tx: Tx, r: TurnRecord, c: TurnCommit): Promise<string
       // The last messages (this turn's are already written above), so the agent sees at a glance what was said.
       const recent = await tx.all<{ direction: string; text: string }>('SELECT "direction", "text" FROM "Message" WHERE "conversationId" = ? ORDER BY "id" DESC LIMIT 6', [c.conversationId]);
       const lastMessages = recent.reverse().map((m) => ({ direction: m.direction, text: m.text }));
-      tx.write('INSERT INTO "Handoff" ("id", "conversationId", "borrowerId", "rule", "priority", "status", "summary", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', ?, ?)', [
+      tx.insert('INSERT INTO "Handoff" ("id", "conversationId", "borrowerId", "rule", "priority", "status", "summary", "createdAt") VALUES (?, ?, ?, ?, ?, \'queued\', ?, ?)', [
         id,
         c.conversationId,
         r.borrowerId ?? null,

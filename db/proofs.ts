@@ -78,7 +78,7 @@ export function proofUniqueNames(r: { sha256?: string; method: string; reference
  * re-runs it; the re-run finds the duplicate.
  */
 export function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, conversationId: string): void {
-  tx.write(
+  tx.insert(
     'INSERT INTO "Proof" ("id", "borrowerId", "conversationId", "sha256", "fileType", "fileSize", "amountFen", "paidOn", "method", "reference", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [r.receipt, r.borrowerId, conversationId, r.sha256 ?? null, r.fileType ?? null, r.fileSize ?? null, toFen(money(r.amount)), r.paidOn, r.method, r.reference === undefined ? null : normalizeReference(r.reference), at],
   );
@@ -87,11 +87,11 @@ export function writeProofRecord(tx: Tx, r: ProofRecord, at: Date, conversationI
 
 export function writeComplaintRecord(tx: Tx, r: ComplaintRecord, at: Date, conversationId: string): void {
   const severity = complaintSeverity(r.category);
-  tx.write(
+  tx.insert(
     'INSERT INTO "Complaint" ("id", "borrowerId", "conversationId", "category", "severity", "description", "desiredOutcome", "dueDate", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [r.ticket, r.borrowerId, conversationId, r.category, severity, r.description, r.desiredOutcome, r.dueDate, at, new Date()],
   );
-  tx.write('INSERT INTO "ComplaintUpdate" ("complaintId", "status", "by", "at") VALUES (?, \'received\', \'bot\', ?)', [r.ticket, at]);
+  tx.insert('INSERT INTO "ComplaintUpdate" ("complaintId", "status", "by", "at") VALUES (?, \'received\', \'bot\', ?)', [r.ticket, at]);
   auditByBot(tx, at, 'complaint.filed', r.borrowerId, conversationId, { ticket: r.ticket, category: r.category, severity, dueDate: r.dueDate });
 }
 

@@ -38,6 +38,15 @@ export interface Tx extends Sql {
    */
   write(sql: string, args?: readonly SqlArg[]): void;
   /**
+   * Inserts new rows (a plain INSERT … VALUES, no ON CONFLICT), as `write`. On PostgreSQL the
+   * inserts a transaction issues one after another, with an `updateOne` among them, go out as ONE
+   * statement (a WITH of data-modifying statements): a turn's messages, audit entry, processed
+   * activity and version check were four statements, each a message of the protocol, a Query in
+   * the driver and an executor start in the server. The parts of such a statement do not see each
+   * other's rows, which new rows never need to; foreign keys are checked at its end.
+   */
+  insert(sql: string, args?: readonly SqlArg[]): void;
+  /**
    * Issues an UPDATE that must change a row, without waiting for it (as `write`): when it changes
    * none, the transaction fails with `unchanged()` and nothing commits. A turn's optimistic version
    * check, which on PostgreSQL would otherwise cost a round trip of its own.
@@ -76,6 +85,9 @@ const jobOf = <T>(fn: (tx: Tx) => Promise<T>, shared: readonly string[], resolve
 /** `n` comma-separated placeholders, for `IN (…)`. */
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/** `rows` parenthesised lists of `columns` placeholders, for a multi-row `VALUES`. */
+export const valueRows = (rows: number, columns: number): string => Array.from({ length: rows }, () => `(${placeholders(columns)})`).join(', ');
+
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
@@ -94,12 +106,14 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
     if (!s) statements.set(sql, (s = connection.prepare(sql)));
     return s;
   };
+  // Runs at once: a failure throws into the caller, as an awaited statement's would.
+  const runNow = (sql: string, args: readonly SqlArg[] = []) => void prepared(sql).run(...args.map(sqliteArg));
   // better-sqlite3 is synchronous: the promise only keeps the interface the same as PostgreSQL's.
   const on: Tx = {
     all: async <T>(sql: string, args: readonly SqlArg[] = []) => prepared(sql).all(...args.map(sqliteArg)) as T[],
     run: async (sql: string, args: readonly SqlArg[] = []) => prepared(sql).run(...args.map(sqliteArg)).changes,
-    // Runs at once: a failure throws into the caller, as an awaited statement's would.
-    write: (sql: string, args: readonly SqlArg[] = []) => void prepared(sql).run(...args.map(sqliteArg)),
+    write: runNow,
+    insert: runNow,
     updateOne: (sql, args, unchanged) => {
       if (prepared(sql).run(...args.map(sqliteArg)).changes === 0) throw unchanged();
     },
@@ -221,6 +235,38 @@ function advisoryLocks(names: readonly string[]): QueryConfig {
   };
 }
 
+/** A statement and its arguments, `?` placeholders in order. */
+export interface SqlStatement {
+  sql: string;
+  args: readonly SqlArg[];
+}
+
+/**
+ * The inserts a transaction issued one after another, and the version check among them, as one
+ * statement (Tx.insert): each a part of a WITH, the check's UPDATE counted by the main query,
+ * which fails (division by zero) when it changed no row; without a check the last insert is the
+ * main query. PostgreSQL runs every data-modifying part of a WITH once and to the end, whether
+ * or not the main query reads it.
+ */
+export function combinedStatement(inserts: readonly SqlStatement[], check?: SqlStatement): SqlStatement {
+  const main = check ? { sql: 'SELECT 1 / COUNT(*) FROM "changed"', args: [] } : inserts.at(-1);
+  if (!main) throw new Error('combinedStatement: no statement to combine');
+  const parts = check ? inserts : inserts.slice(0, -1);
+  if (parts.length === 0 && !check) return main;
+  const withs = [...(check ? [`"changed" AS (${check.sql} RETURNING 1)`] : []), ...parts.map((p, i) => `"i${i}" AS (${p.sql})`)];
+  return { sql: `WITH ${withs.join(', ')} ${main.sql}`, args: [...(check?.args ?? []), ...parts.flatMap((p) => p.args), ...main.args] };
+}
+
+/** The table a plain INSERT (Tx.insert) writes; anything else is a mistake in the caller. */
+function insertedTable(sql: string): string {
+  const table = /^INSERT INTO "([^"]+)" \([^)]*\) VALUES \(/.exec(sql)?.[1];
+  if (!table || /\bON CONFLICT\b/i.test(sql)) throw new Error(`Tx.insert takes a plain INSERT INTO "table" (…) VALUES (…), not: ${sql}`);
+  return table;
+}
+
+/** A PostgreSQL transaction's Tx, and the end of one job's statements in a group (commitGroup). */
+type HeldTx = Tx & { endOfJob(): void };
+
 /** SQL on the pool Prisma's adapter also uses; prepared once per connection (named statements). */
 export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: string) => unknown): SqlDatabase {
   const texts = new Map<string, { name: string; text: string }>();
@@ -232,7 +278,8 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       let n = 0;
       texts.set(sql, (t = { name: `turn_${texts.size}`, text: sql.replace(/\?/g, () => `$${++n}`) }));
     }
-    return { ...t, values: args.map(pgArg), types } as QueryConfig;
+    // A literal, not a spread: the copy a spread makes gets a map of its own for the keys added after it (README, Performance).
+    return { name: t.name, text: t.text, values: args.map(pgArg), types } as QueryConfig;
   };
 
   /**
@@ -255,7 +302,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
   };
 
   /** One transaction on a connection of its own, holding the `shared` names' locks (advisoryLocks). */
-  const transaction = async <T>(fn: (tx: Tx) => Promise<T>, shared: readonly string[]): Promise<T> => {
+  const transaction = async <T>(fn: (tx: HeldTx) => Promise<T>, shared: readonly string[]): Promise<T> => {
     const { client, release } = await checkout();
     // The pool's connections pipeline (db/client.ts): what is issued without waiting goes out at
     // once and is answered in order. Held in the socket's buffer until an answer is needed, the
@@ -283,24 +330,58 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       send();
       return sent;
     };
-    const tx: Tx = {
-      all: async <T>(sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rows as T[],
-      run: async (sql: string, args: readonly SqlArg[] = []) => (await answered(client.query(config(sql, args)))).rowCount ?? 0,
+    // Inserts and a version check held until something else is issued, the job ends or the
+    // transaction commits, then sent as one statement (Tx.insert).
+    let inserts: Array<SqlStatement & { table: string }> = [];
+    let check: (SqlStatement & { unchanged: () => Error }) | undefined;
+    const issueHeld = () => {
+      if (!inserts.length && !check) return;
+      const held = combinedStatement(inserts, check);
+      const unchanged = check?.unchanged;
+      inserts = [];
+      check = undefined;
+      const sent = client.query(config(held.sql, held.args));
+      issue(
+        unchanged
+          ? sent.catch((e: unknown) => {
+              throw (e as { code?: unknown }).code === DIVISION_BY_ZERO ? unchanged() : e;
+            })
+          : sent,
+      );
+    };
+    const discardHeld = () => {
+      inserts = [];
+      check = undefined;
+    };
+    const tx: HeldTx = {
+      all: async <T>(sql: string, args: readonly SqlArg[] = []) => {
+        issueHeld();
+        return (await answered(client.query(config(sql, args)))).rows as T[];
+      },
+      run: async (sql: string, args: readonly SqlArg[] = []) => {
+        issueHeld();
+        return (await answered(client.query(config(sql, args)))).rowCount ?? 0;
+      },
       write: (sql, args = []) => {
         hold();
+        issueHeld();
         issue(client.query(config(sql, args)));
       },
+      insert: (sql, args = []) => {
+        hold();
+        const table = insertedTable(sql);
+        // PostgreSQL runs the parts of a WITH in no promised order: one insert a table in a
+        // statement keeps each table's rows (their ids: the audit log's order) in the order issued.
+        if (inserts.some((i) => i.table === table)) issueHeld();
+        inserts.push({ sql, args, table });
+      },
+      // The check needs no answer before the COMMIT: its failure aborts the transaction like any write's.
       updateOne: (sql, args, unchanged) => {
         hold();
-        // The UPDATE's rows counted by a statement that fails when there are none, so the check
-        // needs no answer before the COMMIT: a failure aborts the transaction like any write's.
-        const checked = `WITH "changed" AS (${sql} RETURNING 1) SELECT 1 / COUNT(*) FROM "changed"`;
-        issue(
-          client.query(config(checked, args)).catch((e: unknown) => {
-            throw (e as { code?: unknown }).code === DIVISION_BY_ZERO ? unchanged() : e;
-          }),
-        );
+        if (check) issueHeld();
+        check = { sql, args, unchanged };
       },
+      endOfJob: issueHeld,
     };
     // Answers come in order: the first failure is the cause, what followed only found the transaction aborted.
     const firstFailure = async (): Promise<{ cause: unknown } | undefined> => {
@@ -318,10 +399,12 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       try {
         result = await fn(tx);
       } catch (e) {
+        discardHeld();
         const failed = await firstFailure();
         await rollback();
         throw failed ? failed.cause : e;
       }
+      issueHeld();
       const commit = issue(client.query('COMMIT'));
       const failed = await firstFailure();
       if (failed) {
@@ -379,7 +462,12 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
         const values = await transaction(
           async (tx) => {
             const out: unknown[] = [];
-            for (const job of jobs) out.push(await job.fn(tx));
+            for (const job of jobs) {
+              out.push(await job.fn(tx));
+              // One statement per turn: a pass's turns in one would make a new statement text (a new
+              // prepared statement on every connection) for every mix of turns.
+              tx.endOfJob();
+            }
             return out;
           },
           jobs.flatMap((job) => job.shared),

@@ -408,6 +408,111 @@ test('a turn names what it writes that other conversations write too, and nothin
   ]);
 });
 
+describe('inserts held together (one statement on PostgreSQL)', () => {
+  const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
+  const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
+  const store = () => createConversationStore(database.sql);
+
+  /** The statements handed to PostgreSQL's driver while `fn` runs (none on SQLite). */
+  async function statementsDuring(fn: () => Promise<unknown>): Promise<string[]> {
+    const pg = (await import('pg')).default;
+    const query = jest.spyOn(pg.Client.prototype, 'query');
+    try {
+      await fn();
+      return query.mock.calls.map(([q]) => (typeof q === 'string' ? q : (q as { text: string }).text));
+    } finally {
+      query.mockRestore();
+    }
+  }
+
+  test("a turn's version check, messages, audit entry and processed activity are one statement, a new conversation's rows too", async () => {
+    const turn = (version: number | null, n: number) =>
+      store().commitTurn(
+        commit({
+          conversationId: 'test:held',
+          expectedVersion: version,
+          expectedBorrowerId: version === null ? null : 'B1',
+          outbound: [1, 2, 3].map((i) => ({ text: `答${n}.${i}`, activity: { type: 'message', text: `答${n}.${i}` } })),
+          processed: { key: `held:${n}`, replies: [] },
+          records: [{ kind: 'audit', action: `held.turn${n}`, details: {} }],
+        }),
+      );
+    // The first turn inserts the conversation and, in the same statement, its messages (their foreign key is checked at the statement's end).
+    const first = await statementsDuring(() => turn(null, 1));
+    const second = await statementsDuring(() => turn(1, 2));
+    if (kind === 'postgres') {
+      expect(first).toEqual(['BEGIN', expect.stringMatching(/^WITH "i0" AS \(INSERT INTO "Conversation" .*\) INSERT INTO "ProcessedActivity"/), 'COMMIT']);
+      expect(second).toEqual(['BEGIN', expect.stringMatching(/^WITH "changed" AS \(UPDATE "Conversation" .* SELECT 1 \/ COUNT\(\*\) FROM "changed"$/), 'COMMIT']);
+    }
+    const messages = await database.prisma.message.findMany({ where: { conversationId: 'test:held' }, orderBy: { id: 'asc' } });
+    // Ids follow the messages' order within a turn, and the turns' order.
+    expect(messages.map((m) => m.text)).toEqual(['你好', '答1.1', '答1.2', '答1.3', '你好', '答2.1', '答2.2', '答2.3']);
+    expect(await database.prisma.auditLog.count({ where: { action: { startsWith: 'held.turn' } } })).toBe(2);
+    expect(await database.prisma.processedActivity.count({ where: { key: { startsWith: 'held:' } } })).toBe(2);
+    expect(await database.prisma.conversation.findUniqueOrThrow({ where: { id: 'test:held' } })).toMatchObject({ version: 2 });
+  });
+
+  test('held inserts go out before anything else the transaction asks, which sees them', async () => {
+    const seen = await database.sql.transaction(async (tx) => {
+      tx.insert(...lock('h1:a'));
+      tx.insert(...lock('h1:b'));
+      const rows = await tx.all<{ key: string }>('SELECT "key" FROM "IdentityLock" WHERE "key" LIKE ? ORDER BY "key"', ['h1:%']);
+      tx.insert(...lock('h1:c'));
+      tx.write('UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?', [UNTIL, 'h1:c']);
+      return rows.map((r) => r.key);
+    });
+    expect(seen).toEqual(['h1:a', 'h1:b']);
+    expect(await locks('h1:')).toBe(3);
+    // The UPDATE issued after the third insert found it.
+    expect((await database.prisma.identityLock.findUniqueOrThrow({ where: { key: 'h1:c' } })).until.toISOString()).toBe(UNTIL);
+  });
+
+  test('a duplicate among held inserts fails the transaction as a duplicate key, and nothing lands', async () => {
+    const failure = await database.sql
+      .transaction(async (tx) => {
+        tx.insert(...lock('h2:a'));
+        tx.insert(...lock('h2:dup'));
+        tx.insert(...lock('h2:dup'));
+      })
+      .catch((e: unknown) => e);
+    expect(isUniqueViolation(failure)).toBe(true);
+    expect(await locks('h2:')).toBe(0);
+  });
+
+  test('inserts held when the function throws are never sent', async () => {
+    const sent = await statementsDuring(async () => {
+      const failure = await database.sql
+        .transaction(async (tx) => {
+          tx.insert(...lock('h3:a'));
+          throw new Error('changed my mind');
+        })
+        .catch((e: unknown) => e);
+      expect(failure).toEqual(new Error('changed my mind'));
+    });
+    if (kind === 'postgres') expect(sent).toEqual(['BEGIN', 'ROLLBACK']);
+    expect(await locks('h3:')).toBe(0);
+  });
+
+  test('turns committed together keep a statement each, and a stale one fails alone', async () => {
+    await store().commitTurn(commit({ conversationId: 'test:held2', processed: { key: 'held2:1', replies: [] } }));
+    await store().commitTurn(commit({ conversationId: 'test:held3', processed: { key: 'held3:1', replies: [] } }));
+    const turn = (id: string, version: number, n: number) =>
+      store().commitTurn(commit({ conversationId: id, expectedVersion: version, expectedBorrowerId: 'B1', processed: { key: `${id}:${n}`, replies: [] } }));
+    let outcomes: Array<PromiseSettledResult<unknown>> = [];
+    const sent = await statementsDuring(async () => {
+      outcomes = await Promise.allSettled([turn('test:held2', 1, 2), turn('test:held3', 1, 2)]);
+    });
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    // One transaction for both, one statement for each turn: a statement for every mix of turns would be a new prepared statement every time.
+    if (kind === 'postgres') expect(sent.filter((q) => q.startsWith('WITH "changed"'))).toHaveLength(2);
+    if (kind === 'postgres') expect(sent.filter((q) => q === 'COMMIT')).toHaveLength(1);
+    const stale = await Promise.allSettled([turn('test:held2', 2, 3), turn('test:held3', 1, 3)]);
+    expect(stale.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect(stale[1]?.status === 'rejected' && stale[1].reason).toBeInstanceOf(ConcurrentTurnError);
+    expect(await database.prisma.processedActivity.count({ where: { key: { in: ['test:held2:3', 'test:held3:3'] } } })).toBe(1);
+  });
+});
+
 describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
   const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
   const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
