@@ -43,7 +43,8 @@ export interface Tx extends Sql {
    * statement (a WITH of data-modifying statements): a turn's messages, audit entry, processed
    * activity and version check were four statements, each a message of the protocol, a Query in
    * the driver and an executor start in the server. The parts of such a statement do not see each
-   * other's rows, which new rows never need to; foreign keys are checked at its end.
+   * other's rows, which new rows never need to; foreign keys are checked at its end. A second
+   * insert into the same table starts the next statement, so a table's rows keep their order.
    */
   insert(sql: string, args?: readonly SqlArg[]): void;
   /**
