@@ -14,8 +14,11 @@ export interface AccountDeps {
 
 /**
  * The borrower's loans as the penalty engine reads them, installments in order. Two single-table
- * lookups, each on its index whatever the planner's statistics say: a join planned on the
- * statistics of the still-empty tables scanned all 1,000,000 installments after an import.
+ * lookups, which PostgreSQL plans on their indexes when the tables have never been analysed (a
+ * fresh database, or one too small for autovacuum to analyse) or were analysed large: a join,
+ * planned on the still-empty tables, scanned all 1,000,000 installments after an import. (Tables
+ * analysed while tiny get a sequential scan for both, kept in each connection's cached plan until
+ * the next analyse; autovacuum analyses after an import.)
  */
 export async function loadLoanFacts(sql: Sql, borrowerId: string): Promise<LoanFacts[]> {
   const loans = await sql.all<{ id: string; product: string; annualRate: string }>('SELECT "id", "product", "annualRate" FROM "Loan" WHERE "borrowerId" = ? ORDER BY "id"', [borrowerId]);
