@@ -89,6 +89,13 @@ export const placeholders = (n: number): string => Array.from({ length: n }, () 
 /** `rows` parenthesised lists of `columns` placeholders, for a multi-row `VALUES`. */
 export const valueRows = (rows: number, columns: number): string => Array.from({ length: rows }, () => `(${placeholders(columns)})`).join(', ');
 
+/** The table a plain INSERT (Tx.insert) writes; anything else is a mistake in the caller. */
+function insertedTable(sql: string): string {
+  const table = /^INSERT INTO "([^"]+)" \([^)]*\) VALUES \(/.exec(sql)?.[1];
+  if (!table || /\bON CONFLICT\b/i.test(sql)) throw new Error(`Tx.insert takes a plain INSERT INTO "table" (…) VALUES (…), not: ${sql}`);
+  return table;
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
@@ -114,7 +121,8 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
     all: async <T>(sql: string, args: readonly SqlArg[] = []) => prepared(sql).all(...args.map(sqliteArg)) as T[],
     run: async (sql: string, args: readonly SqlArg[] = []) => prepared(sql).run(...args.map(sqliteArg)).changes,
     write: runNow,
-    insert: runNow,
+    // Checked here too, so a statement PostgreSQL would refuse to hold fails on SQLite's tests as well.
+    insert: (sql, args) => (insertedTable(sql), runNow(sql, args)),
     updateOne: (sql, args, unchanged) => {
       if (prepared(sql).run(...args.map(sqliteArg)).changes === 0) throw unchanged();
     },
@@ -256,13 +264,6 @@ export function combinedStatement(inserts: readonly SqlStatement[], check?: SqlS
   if (parts.length === 0 && !check) return main;
   const withs = [...(check ? [`"changed" AS (${check.sql} RETURNING 1)`] : []), ...parts.map((p, i) => `"i${i}" AS (${p.sql})`)];
   return { sql: `WITH ${withs.join(', ')} ${main.sql}`, args: [...(check?.args ?? []), ...parts.flatMap((p) => p.args), ...main.args] };
-}
-
-/** The table a plain INSERT (Tx.insert) writes; anything else is a mistake in the caller. */
-function insertedTable(sql: string): string {
-  const table = /^INSERT INTO "([^"]+)" \([^)]*\) VALUES \(/.exec(sql)?.[1];
-  if (!table || /\bON CONFLICT\b/i.test(sql)) throw new Error(`Tx.insert takes a plain INSERT INTO "table" (…) VALUES (…), not: ${sql}`);
-  return table;
 }
 
 /** A PostgreSQL transaction's Tx, and the end of one job's statements in a group (commitGroup). */

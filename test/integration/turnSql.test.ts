@@ -479,6 +479,18 @@ describe('inserts held together (one statement on PostgreSQL)', () => {
     expect(await locks('h2:')).toBe(0);
   });
 
+  test('anything but a plain INSERT … VALUES is refused by name, and nothing lands', async () => {
+    for (const statement of [
+      'INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?) ON CONFLICT ("key") DO NOTHING',
+      'UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?',
+      'INSERT INTO "IdentityLock" SELECT ?, ?',
+    ]) {
+      const failure = await database.sql.transaction(async (tx) => tx.insert(statement, ['h4:a', NOW])).catch((e: unknown) => e);
+      expect(String(failure)).toContain(`Tx.insert takes a plain INSERT INTO "table" (…) VALUES (…), not: ${statement}`);
+    }
+    expect(await locks('h4:')).toBe(0);
+  });
+
   test('inserts held when the function throws are never sent', async () => {
     const sent = await statementsDuring(async () => {
       const failure = await database.sql
