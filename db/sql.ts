@@ -336,12 +336,15 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
     // transaction commits, then sent as one statement (Tx.insert).
     let inserts: Array<SqlStatement & { table: string }> = [];
     let check: (SqlStatement & { unchanged: () => Error }) | undefined;
+    const discardHeld = () => {
+      inserts = [];
+      check = undefined;
+    };
     const issueHeld = () => {
       if (!inserts.length && !check) return;
       const held = combinedStatement(inserts, check);
       const unchanged = check?.unchanged;
-      inserts = [];
-      check = undefined;
+      discardHeld();
       const sent = client.query(config(held.sql, held.args));
       issue(
         unchanged
@@ -350,10 +353,6 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
             })
           : sent,
       );
-    };
-    const discardHeld = () => {
-      inserts = [];
-      check = undefined;
     };
     const tx: HeldTx = {
       all: async <T>(sql: string, args: readonly SqlArg[] = []) => {
