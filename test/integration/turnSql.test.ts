@@ -49,6 +49,13 @@ function commit(fields: Partial<TurnCommit> = {}): TurnCommit {
   };
 }
 
+/** An identity lock's insert: a row the transaction tests write freely. */
+const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
+/** How many identity locks have keys starting with `prefix`. */
+const lockCount = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
+/** What a transaction failed with (its value when it did not fail). */
+const failureOf = (fn: Parameters<Database['sql']['transaction']>[0]) => database.sql.transaction(fn).catch((e: unknown) => e);
+
 test('every row a turn writes reads back through Prisma as written', async () => {
   const store = createConversationStore(database.sql);
   const quote = {
@@ -250,18 +257,17 @@ async function runsDuring(source: string, fn: () => Promise<unknown>): Promise<n
 }
 
 describe('transactions asked for together (one COMMIT on SQLite)', () => {
-  const insertLock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
   const locks = (prefix: string) => database.prisma.identityLock.findMany({ where: { key: { startsWith: prefix } }, orderBy: { key: 'asc' } }).then((rows) => rows.map((r) => r.key));
 
   test('each commits or rolls back on its own: a failing one takes only its own writes with it', async () => {
     const outcomes = await Promise.allSettled([
-      database.sql.transaction(async (tx) => (await tx.run(...insertLock('g1:a'))) + 10),
+      database.sql.transaction(async (tx) => (await tx.run(...lock('g1:a'))) + 10),
       database.sql.transaction(async (tx) => {
-        await tx.run(...insertLock('g1:b'));
-        await tx.run(...insertLock('g1:a')); // taken by the first
+        await tx.run(...lock('g1:b'));
+        await tx.run(...lock('g1:a')); // taken by the first
       }),
       database.sql.transaction(async (tx) => {
-        tx.write(...insertLock('g1:c'));
+        tx.write(...lock('g1:c'));
         return 'third';
       }),
     ]);
@@ -279,11 +285,11 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     const outcomes = await Promise.allSettled([
       database.sql.transaction(async (tx) => {
         runs[0]! += 1;
-        tx.write(...insertLock('g4:a'));
+        tx.write(...lock('g4:a'));
       }),
       database.sql.transaction(async (tx) => {
         runs[1]! += 1;
-        tx.write(...insertLock('g4:a'));
+        tx.write(...lock('g4:a'));
       }),
     ]);
     expect(runs).toEqual([2, 2]);
@@ -305,8 +311,8 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
   ]) : test.skip.each([['', false]]))('on PostgreSQL, groups that write the same rows in opposite orders: %s', async (_, named) => {
     await database.sql.transaction(async (tx) => {
       tx.write('DELETE FROM "IdentityLock" WHERE "key" LIKE ?', ['g5:%']);
-      tx.write(...insertLock('g5:x'));
-      tx.write(...insertLock('g5:y'));
+      tx.write(...lock('g5:x'));
+      tx.write(...lock('g5:y'));
     });
     const touch = (key: string) => ['UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?', [new Date(), key]] as const;
     const signal = () => {
@@ -345,21 +351,21 @@ describe('transactions asked for together (one COMMIT on SQLite)', () => {
     // The turns' savepoint journal stays in memory (db/client.ts): no temporary file a transaction.
     expect(await database.sql.all('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
     await new Promise(setImmediate); // the reads' transaction ends with their pass (its COMMIT is not the group's)
-    expect(await runsDuring('COMMIT', () => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...insertLock(key)))))))).toBe(1);
+    expect(await runsDuring('COMMIT', () => Promise.all(['g2:a', 'g2:b', 'g2:c'].map((key) => database.sql.transaction(async (tx) => void (await tx.run(...lock(key)))))))).toBe(1);
     expect(await locks('g2:')).toEqual(['g2:a', 'g2:b', 'g2:c']);
   });
 
   (kind === 'sqlite' ? test : test.skip)('when the shared transaction is lost, every one of them rejects and nothing commits', async () => {
     const outcomes = await Promise.allSettled([
-      database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:a')))),
+      database.sql.transaction(async (tx) => void (await tx.run(...lock('g3:a')))),
       // Ends the shared transaction under the others' feet (as an I/O error would make SQLite do).
       database.sql.transaction(async (tx) => void (await tx.run('ROLLBACK'))),
-      database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:c')))),
+      database.sql.transaction(async (tx) => void (await tx.run(...lock('g3:c')))),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(await locks('g3:')).toEqual([]);
     // The connection is usable afterwards.
-    await database.sql.transaction(async (tx) => void (await tx.run(...insertLock('g3:after'))));
+    await database.sql.transaction(async (tx) => void (await tx.run(...lock('g3:after'))));
     expect(await locks('g3:')).toEqual(['g3:after']);
   });
 });
@@ -409,8 +415,6 @@ test('a turn names what it writes that other conversations write too, and nothin
 });
 
 describe('inserts held together (one statement on PostgreSQL)', () => {
-  const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
-  const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
   const store = () => createConversationStore(database.sql);
 
   /** The statements handed to PostgreSQL's driver while `fn` runs (none on SQLite). */
@@ -462,21 +466,19 @@ describe('inserts held together (one statement on PostgreSQL)', () => {
       return rows.map((r) => r.key);
     });
     expect(seen).toEqual(['h1:a', 'h1:b']);
-    expect(await locks('h1:')).toBe(3);
+    expect(await lockCount('h1:')).toBe(3);
     // The UPDATE issued after the third insert found it.
     expect((await database.prisma.identityLock.findUniqueOrThrow({ where: { key: 'h1:c' } })).until.toISOString()).toBe(UNTIL);
   });
 
   test('a duplicate among held inserts fails the transaction as a duplicate key, and nothing lands', async () => {
-    const failure = await database.sql
-      .transaction(async (tx) => {
-        tx.insert(...lock('h2:a'));
-        tx.insert(...lock('h2:dup'));
-        tx.insert(...lock('h2:dup'));
-      })
-      .catch((e: unknown) => e);
+    const failure = await failureOf(async (tx) => {
+      tx.insert(...lock('h2:a'));
+      tx.insert(...lock('h2:dup'));
+      tx.insert(...lock('h2:dup'));
+    });
     expect(isUniqueViolation(failure)).toBe(true);
-    expect(await locks('h2:')).toBe(0);
+    expect(await lockCount('h2:')).toBe(0);
   });
 
   test('anything but a plain INSERT … VALUES is refused by name, and nothing lands', async () => {
@@ -485,24 +487,22 @@ describe('inserts held together (one statement on PostgreSQL)', () => {
       'UPDATE "IdentityLock" SET "until" = ? WHERE "key" = ?',
       'INSERT INTO "IdentityLock" SELECT ?, ?',
     ]) {
-      const failure = await database.sql.transaction(async (tx) => tx.insert(statement, ['h4:a', NOW])).catch((e: unknown) => e);
+      const failure = await failureOf(async (tx) => tx.insert(statement, ['h4:a', NOW]));
       expect(String(failure)).toContain(`Tx.insert takes a plain INSERT INTO "table" (…) VALUES (…), not: ${statement}`);
     }
-    expect(await locks('h4:')).toBe(0);
+    expect(await lockCount('h4:')).toBe(0);
   });
 
   test('inserts held when the function throws are never sent', async () => {
     const sent = await statementsDuring(async () => {
-      const failure = await database.sql
-        .transaction(async (tx) => {
-          tx.insert(...lock('h3:a'));
-          throw new Error('changed my mind');
-        })
-        .catch((e: unknown) => e);
+      const failure = await failureOf(async (tx) => {
+        tx.insert(...lock('h3:a'));
+        throw new Error('changed my mind');
+      });
       expect(failure).toEqual(new Error('changed my mind'));
     });
     if (kind === 'postgres') expect(sent).toEqual(['BEGIN', 'ROLLBACK']);
-    expect(await locks('h3:')).toBe(0);
+    expect(await lockCount('h3:')).toBe(0);
   });
 
   test('turns committed together keep a statement each, and a stale one fails alone', async () => {
@@ -526,9 +526,6 @@ describe('inserts held together (one statement on PostgreSQL)', () => {
 });
 
 describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
-  const lock = (key: string) => ['INSERT INTO "IdentityLock" ("key", "until") VALUES (?, ?)', [key, NOW]] as const;
-  const locks = (prefix: string) => database.prisma.identityLock.count({ where: { key: { startsWith: prefix } } });
-  const failureOf = (fn: Parameters<Database['sql']['transaction']>[0]) => database.sql.transaction(fn).catch((e: unknown) => e);
 
   test('they land, in the order issued, with the statements awaited between them', async () => {
     const seen = await database.sql.transaction(async (tx) => {
@@ -540,7 +537,7 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
       return rows.map((r) => r.key);
     });
     expect(seen).toEqual(['w1:a', 'w1:b']);
-    expect(await locks('w1:')).toBe(3);
+    expect(await lockCount('w1:')).toBe(3);
   });
 
   test('a failed write rolls back everything, and its own error is the one thrown', async () => {
@@ -551,7 +548,7 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
       tx.write(...lock('w2:b'));
     });
     expect(isUniqueViolation(failure)).toBe(true);
-    expect(await locks('w2:')).toBe(0);
+    expect(await lockCount('w2:')).toBe(0);
   });
 
   test('a failed write is still the cause when a later awaited statement fails on the aborted transaction', async () => {
@@ -561,7 +558,7 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
       await tx.all('SELECT "key" FROM "IdentityLock" WHERE "key" = ?', ['w3:dup']);
     });
     expect(isUniqueViolation(failure)).toBe(true);
-    expect(await locks('w3:')).toBe(0);
+    expect(await lockCount('w3:')).toBe(0);
   });
 
   test('writes issued before the function throws are rolled back', async () => {
@@ -570,10 +567,10 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
       throw new Error('changed my mind');
     });
     expect(failure).toEqual(new Error('changed my mind'));
-    expect(await locks('w4:')).toBe(0);
+    expect(await lockCount('w4:')).toBe(0);
     // The connection is usable afterwards.
     await database.sql.transaction(async (tx) => tx.write(...lock('w4:b')));
-    expect(await locks('w4:')).toBe(1);
+    expect(await lockCount('w4:')).toBe(1);
   });
 
   (kind === 'postgres' ? test : test.skip)('on PostgreSQL a commit with many writes is two writes to the socket, not one per statement', async () => {
@@ -591,7 +588,7 @@ describe('writes issued without waiting (pipelined on PostgreSQL)', () => {
     } finally {
       writes.restore();
     }
-    expect(await locks('w6:')).toBe(20);
+    expect(await lockCount('w6:')).toBe(20);
   });
 
   test('a turn that loses the race for a new conversation commits nothing', async () => {
