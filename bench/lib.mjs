@@ -269,12 +269,12 @@ export function threadShares(pid, before, after, turns, wallSeconds) {
 }
 
 /**
- * CPU seconds used so far by the PostgreSQL server on this machine: every process named
- * `postgres` (backends, WAL writer, checkpointer …). It shares the two cores with the bot and the
- * load generator, so its time per turn is part of what a turn costs here.
+ * The PostgreSQL server's processes on this machine and the CPU seconds each has used so far:
+ * every process named `postgres` (backends, WAL writer, checkpointer …). It shares the two cores
+ * with the bot and the load generator, so its time per turn is part of what a turn costs here.
  */
-export function postgresCpuSeconds() {
-  let total = 0;
+export function postgresCpu() {
+  const used = new Map();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -282,8 +282,20 @@ export function postgresCpuSeconds() {
     } catch {
       continue;
     }
-    total += cpuSeconds(pid) ?? 0;
+    const seconds = cpuSeconds(pid);
+    if (seconds !== null) used.set(pid, seconds);
   }
+  return used;
+}
+
+/**
+ * CPU seconds the PostgreSQL server used since `before` (postgresCpu()), counted per process: a
+ * connection that closed meanwhile (an idle client's pool lets its connections go after a few
+ * seconds) takes what it used before out of a plain sum, which then came out below zero.
+ */
+export function postgresCpuSince(before) {
+  let total = 0;
+  for (const [pid, seconds] of postgresCpu()) total += seconds - (before.get(pid) ?? 0);
   return total;
 }
 

@@ -17,7 +17,9 @@
  * What runs: `npm run -s build`; the real server as production runs it (`node dist/bot/launch.js`,
  * SEED_DEMO=true, APP_NOW=2026-11-22T10:00:00+08:00, LOG_LEVEL=warn, rate limits off: all the
  * load comes from one address) and a bare echo bot on the same restify + CloudAdapter stack
- * (bench/echoBot.mjs); the load comes from bench/driver.mjs, a separate process, over keep-alive
+ * (bench/echoBot.mjs); on PostgreSQL also the stateful echo (the same echo bot, reading and
+ * writing each conversation's row on a PostgreSQL database of its own: what the database alone
+ * costs a turn on these cores); the load comes from bench/driver.mjs, a separate process, over keep-alive
  * HTTP on 127.0.0.1 with deliveryMode expectReplies. Each conversation is new and whole (see
  * bench/conversations.mjs). The same conversations also go through the turn path alone, in one
  * thread with no HTTP (bench/turnPath.mjs): the most the turn worker can give, next to the echo
@@ -33,7 +35,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  APP_NOW, cpuSeconds, require, freshPostgres, postgresTransport, freshSqlite, loadAverage, machine, percentile, postgresCpuSeconds, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
+  APP_NOW, cpuSeconds, require, freshPostgres, postgresTransport, freshSqlite, loadAverage, machine, percentile, postgresCpu, postgresCpuSince, probeMemory, root, runNode, startProcess, tempDir, threadCpuSeconds, threadShares,
 } from './lib.mjs';
 import { writePortfolioCsv } from './portfolioCsv.mjs';
 import { printSummary, summarize } from './profile.mjs';
@@ -149,8 +151,28 @@ async function startBot(databaseUrl, dir, { nodeFlags = [], probe = false, modul
   return bot;
 }
 
-function startEcho() {
-  return start('echo bot', [path.join(root, 'bench/echoBot.mjs')], {});
+/** The echo bot; with a PostgreSQL URL, the stateful echo (bench/echoBot.mjs). */
+function startEcho(databaseUrl) {
+  return start(databaseUrl ? 'stateful echo' : 'echo bot', [path.join(root, 'bench/echoBot.mjs')], databaseUrl ? { ECHO_DATABASE_URL: databaseUrl } : {});
+}
+
+/** The stateful echo on a fresh PostgreSQL database of its own; `stop` stops it and drops the database. */
+async function startStatefulEcho() {
+  const db = await freshDatabase('postgres', 'echo');
+  try {
+    const echo = await startEcho(db.url);
+    echo.usesPostgres = true;
+    return {
+      echo,
+      stop: async () => {
+        await echo.stop();
+        await db.drop();
+      },
+    };
+  } catch (e) {
+    await db.drop();
+    throw e;
+  }
 }
 
 let runSeq = 0;
@@ -160,17 +182,17 @@ async function drive(target, opts) {
   const cpu0 = cpuSeconds(pid);
   const threads0 = threadCpuSeconds(pid);
   const t0 = performance.now();
-  const db0 = target.usesPostgres ? postgresCpuSeconds() : null;
+  const db0 = target.usesPostgres ? postgresCpu() : null;
   const r = await runNode([path.join(root, 'bench/driver.mjs'), JSON.stringify({ port: target.port, prefix: `r${process.pid}x${++runSeq}`, ...opts })], tracked);
   const cpu1 = cpuSeconds(pid);
   const threads1 = threadCpuSeconds(pid);
   const wallSeconds = (performance.now() - t0) / 1000;
-  const db1 = target.usesPostgres ? postgresCpuSeconds() : null;
+  const db = db0 === null ? null : postgresCpuSince(db0);
   if (r.code !== 0) throw new Error(`driver failed (${r.code}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);
   // Every turn the server answered in this run (warm-up included), against the CPU it used meanwhile.
   if (cpu0 !== null && cpu1 !== null && out.allTurns) out.serverCpuMsPerTurn = round(((cpu1 - cpu0) * 1000) / out.allTurns, 2);
-  if (db0 !== null && db1 !== null && out.allTurns) out.databaseCpuMsPerTurn = round(((db1 - db0) * 1000) / out.allTurns, 2);
+  if (db !== null && out.allTurns) out.databaseCpuMsPerTurn = round((db * 1000) / out.allTurns, 2);
   // Which thread is the bottleneck: the turn worker busy nearly all the time caps the throughput.
   out.threads = threadShares(pid, threads0, threads1, out.allTurns, wallSeconds);
   return out;
@@ -211,7 +233,8 @@ async function flowCheck(bot) {
   return summary;
 }
 
-async function throughput(echo, bot) {
+/** `stateful`: the stateful echo (PostgreSQL runs), driven in every round after the echo bot. */
+async function throughput(echo, bot, stateful) {
   const coldStartFreshMs = Math.round(bot.firstAnswerMs);
   log(`  server up: first answer ${coldStartFreshMs} ms after spawn (fresh database: migrate + seed); echo bot ${Math.round(echo.firstAnswerMs)} ms`);
   const flow = await flowCheck(bot);
@@ -225,12 +248,14 @@ async function throughput(echo, bot) {
     const rounds = [];
     for (let n = 0; n < cfg.rounds; n++) {
       const e = await drive(echo, load);
+      const s = stateful ? await drive(stateful, load) : undefined;
       const b = await drive(bot, load);
-      for (const [name, r] of [['echo', e], ['bot', b]]) {
+      for (const [name, r] of [['echo', e], ['stateful echo', s], ['bot', b]]) {
+        if (!r) continue;
         if (r.errors) problems.push(`${name} at ${concurrency}: ${r.errors} failed turns: ${r.errorSamples.join('; ')}`);
         if (!r.turns) problems.push(`${name} at ${concurrency}: no turn completed in the measured window`);
       }
-      rounds.push({ echo: pick(e), bot: pick(b), ratio: ratioOf(e, b) });
+      rounds.push({ echo: pick(e), bot: pick(b), ratio: ratioOf(e, b), ...(s ? { statefulEcho: pick(s), statefulEchoRatio: ratioOf(e, s) } : {}) });
     }
     // Each figure is the median of the rounds' (counts are summed), each ratio the median of the rounds' ratios.
     const row = {
@@ -238,12 +263,25 @@ async function throughput(echo, bot) {
       echo: { ...medianOf(rounds.map((r) => r.echo)), ...totalsOf(rounds.map((r) => r.echo)) },
       bot: { ...medianOf(rounds.map((r) => r.bot)), ...totalsOf(rounds.map((r) => r.bot)) },
       ratio: medianOf(rounds.map((r) => r.ratio)),
-      rounds: rounds.map((r) => ({ echoTurnsPerSec: r.echo.turnsPerSec, botTurnsPerSec: r.bot.turnsPerSec, ratio: r.ratio })),
+      ...(stateful
+        ? {
+            statefulEcho: { ...medianOf(rounds.map((r) => r.statefulEcho)), ...totalsOf(rounds.map((r) => r.statefulEcho)) },
+            // The stateful echo against the echo bot, as the bot's ratio is.
+            statefulEchoRatio: medianOf(rounds.map((r) => r.statefulEchoRatio)),
+          }
+        : {}),
+      rounds: rounds.map((r) => ({
+        echoTurnsPerSec: r.echo.turnsPerSec,
+        botTurnsPerSec: r.bot.turnsPerSec,
+        ratio: r.ratio,
+        ...(r.statefulEcho ? { statefulEchoTurnsPerSec: r.statefulEcho.turnsPerSec, statefulEchoRatio: r.statefulEchoRatio } : {}),
+      })),
       loadAverage: [la, loadAverage()],
     };
     rows.push(row);
-    const each = rounds.length > 1 ? `; rounds: ${rounds.map((r) => (r.ratio.throughput === null ? '—' : `${fmt(r.ratio.throughput * 100)}%`)).join(' ')}` : '';
-    log(`  ${concurrency} concurrent: bot ${fmt(row.bot.turnsPerSec)} turns/s p99 ${fmt(row.bot.latencyMs.p99)} ms; echo ${fmt(row.echo.turnsPerSec)} turns/s p99 ${fmt(row.echo.latencyMs.p99)} ms${each}`);
+    const shares = (ratios) => (rounds.length > 1 ? `; rounds: ${ratios.map((r) => (r.throughput === null ? '—' : `${fmt(r.throughput * 100)}%`)).join(' ')}` : '');
+    log(`  ${concurrency} concurrent: bot ${fmt(row.bot.turnsPerSec)} turns/s p99 ${fmt(row.bot.latencyMs.p99)} ms; echo ${fmt(row.echo.turnsPerSec)} turns/s p99 ${fmt(row.echo.latencyMs.p99)} ms${shares(rounds.map((r) => r.ratio))}`);
+    if (stateful) log(`  ${concurrency} concurrent: stateful echo ${fmt(row.statefulEcho.turnsPerSec)} turns/s p99 ${fmt(row.statefulEcho.latencyMs.p99)} ms${shares(rounds.map((r) => r.statefulEchoRatio))}`);
   }
   return { coldStartFreshMs, flowCheck: flow, rows };
 }
@@ -472,6 +510,17 @@ function table(result) {
           ` ${(r.ratio.throughput === null ? '—' : fmt(r.ratio.throughput * 100, 1) + '%').padStart(10)} ${(r.ratio.p99 === null ? '—' : fmt(r.ratio.p99, 1) + '×').padStart(10)} │ ${fmt(b.serverCpuMsPerTurn, 2).padStart(16)} ${fmt(b.databaseCpuMsPerTurn, 2).padStart(5)} ${fmt(b.driverCpuMsPerTurn, 2).padStart(5)} │ ${fmt(e.serverCpuMsPerTurn, 2).padStart(4)} ${fmt(e.driverCpuMsPerTurn, 2).padStart(5)}`,
       );
     }
+    const withStateful = result.throughput.rows.filter((r) => r.statefulEcho);
+    if (withStateful.length) {
+      out.push('', '  the stateful echo (the echo bot reading and writing its conversation row on PostgreSQL; bench/echoBot.mjs):');
+      for (const r of withStateful) {
+        const s = r.statefulEcho;
+        const q = r.statefulEchoRatio;
+        out.push(
+          `  ${String(r.concurrency).padStart(4)} │ ${fmt(s.turnsPerSec).padStart(12)} turns/s, p50 ${fmt(s.latencyMs.p50)} p99 ${fmt(s.latencyMs.p99)} ms; ${q.throughput === null ? '—' : `${fmt(q.throughput * 100)}%`} of the echo bot's turns/s, p99 ${q.p99 === null ? '—' : `${fmt(q.p99)}×`}; CPU ms/turn: ${fmt(s.serverCpuMsPerTurn, 2)} echo, ${fmt(s.databaseCpuMsPerTurn, 2)} db, ${fmt(s.driverCpuMsPerTurn, 2)} load`,
+        );
+      }
+    }
   }
   const withThreads = (result.throughput?.rows ?? []).filter((r) => r.bot.serverThreads?.main && r.bot.serverThreads.busiestOther);
   if (withThreads.length) {
@@ -557,9 +606,11 @@ async function runFor(kind) {
     await section('throughput', async () => {
       if (!only.has('throughput')) return undefined;
       const echo = await startEcho();
+      const stateful = kind === 'postgres' ? await startStatefulEcho() : undefined;
       const bot = await startBot(db.url, dir);
-      const r = await throughput(echo, bot);
+      const r = await throughput(echo, bot, stateful?.echo);
       await echo.stop();
+      await stateful?.stop();
       await bot.stop();
       return r;
     });
@@ -605,16 +656,18 @@ function finish(result) {
 }
 
 /**
- * --smoke: every part once, tiny, on as few server starts as possible (two): the load on echo and
- * bot, the flow check, memory probes, the turn path alone, an import through the command line, a
- * restart on it.
+ * --smoke: every part once, tiny, on as few server starts as possible (two; three on PostgreSQL,
+ * with the stateful echo): the load on echo and bot, the flow check, memory probes, the turn path
+ * alone, an import through the command line, a restart on it.
  */
 async function smokeRun(result, db, dir) {
   const echo = await startEcho();
+  const stateful = result.database === 'postgres' ? await startStatefulEcho() : undefined;
   const bot = await startBot(db.url, dir, { probe: true });
-  result.throughput = await throughput(echo, bot);
+  result.throughput = await throughput(echo, bot, stateful?.echo);
   result.memory = await memory(bot);
   await echo.stop();
+  await stateful?.stop();
   await bot.stop();
   result.turnPath = await turnPath(result.database, dir, result.throughput.rows);
   result.portfolio = await portfolio(db, dir, result.throughput.rows, true);

@@ -16,7 +16,7 @@
  * (bench/run.mjs prints both).
  */
 import path from 'node:path';
-import { activity, percentile, postgresCpuSeconds, require, root } from './lib.mjs';
+import { activity, percentile, postgresCpu, postgresCpuSince, require, root } from './lib.mjs';
 import { conversationOf, demoBorrowers } from './conversations.mjs';
 
 const { concurrencies = [1, 10, 50], warmupMs = 2000, measureMs = 10_000 } = JSON.parse(process.argv[2] ?? '{}');
@@ -79,10 +79,10 @@ async function phase(concurrency) {
   measuring = true;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const db0 = onPostgres ? postgresCpuSeconds() : null;
+  const db0 = onPostgres ? postgresCpu() : null;
   await new Promise((r) => setTimeout(r, measureMs));
   const cpu = process.cpuUsage(cpu0);
-  const dbMs = onPostgres ? (postgresCpuSeconds() - db0) * 1000 : null;
+  const dbMs = db0 === null ? null : postgresCpuSince(db0) * 1000;
   const elapsedMs = performance.now() - t0;
   measuring = false;
   const turns = latencies.length;
