@@ -607,12 +607,16 @@ async function runFor(kind) {
       if (!only.has('throughput')) return undefined;
       const echo = await startEcho();
       const stateful = kind === 'postgres' ? await startStatefulEcho() : undefined;
-      const bot = await startBot(db.url, dir);
-      const r = await throughput(echo, bot, stateful?.echo);
-      await echo.stop();
-      await stateful?.stop();
-      await bot.stop();
-      return r;
+      try {
+        const bot = await startBot(db.url, dir);
+        const r = await throughput(echo, bot, stateful?.echo);
+        await bot.stop();
+        return r;
+      } finally {
+        // The stateful echo's database is dropped here, also when the section failed.
+        await echo.stop();
+        await stateful?.stop();
+      }
     });
     if (only.has('turnpath')) await section('turnPath', () => turnPath(kind, dir, result.throughput?.rows));
     if (only.has('coldstart')) await section('coldStart', () => coldStart(db, dir));
@@ -663,12 +667,15 @@ function finish(result) {
 async function smokeRun(result, db, dir) {
   const echo = await startEcho();
   const stateful = result.database === 'postgres' ? await startStatefulEcho() : undefined;
-  const bot = await startBot(db.url, dir, { probe: true });
-  result.throughput = await throughput(echo, bot, stateful?.echo);
-  result.memory = await memory(bot);
-  await echo.stop();
-  await stateful?.stop();
-  await bot.stop();
+  try {
+    const bot = await startBot(db.url, dir, { probe: true });
+    result.throughput = await throughput(echo, bot, stateful?.echo);
+    result.memory = await memory(bot);
+    await bot.stop();
+  } finally {
+    await echo.stop();
+    await stateful?.stop();
+  }
   result.turnPath = await turnPath(result.database, dir, result.throughput.rows);
   result.portfolio = await portfolio(db, dir, result.throughput.rows, true);
   return finish(result);
