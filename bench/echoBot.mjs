@@ -13,13 +13,14 @@
  * one write to the socket. What the database costs on these shared cores, apart from the bot's
  * own work, is then the gap between the two echoes (README, Performance).
  *
- *   PORT=3999 ECHO_DATABASE_URL=postgresql://… node bench/echoBot.mjs
+ *   PORT=3999 ECHO_DATABASE_URL=postgresql://… node bench/echoBot.mjs   (after npm run build: it uses dist/db/passBatch.js)
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'package.json'));
 const restify = require('restify');
 const { CloudAdapter, ConfigurationBotFrameworkAuthentication, ConfigurationServiceClientCredentialFactory } = require('botbuilder');
 
@@ -77,29 +78,26 @@ async function conversationState(url) {
   const upsert = { name: 'echo_upsert', text: 'INSERT INTO "EchoConversation" ("id", "turns", "updatedAt") VALUES ($1, $2, now()) ON CONFLICT ("id") DO UPDATE SET "turns" = $2, "updatedAt" = now()' };
   const message = { name: 'echo_message', text: 'INSERT INTO "EchoMessage" ("conversationId", "text", "createdAt") VALUES ($1, $2, now())' };
 
+  // The pass batching the bot's own SQL uses (db/passBatch.ts; the benchmark builds dist/ first).
+  const { createPassBatch } = require(path.join(root, 'dist', 'db', 'passBatch.js'));
   /** What one pass of the event loop asked for, handed to `send` on one connection once the pass is over. */
   const perPass = (send) => {
-    let items = [];
-    return (item) => {
-      if (items.push(item) > 1) return;
-      setImmediate(async () => {
-        const batch = items;
-        items = [];
-        let client;
-        try {
-          client = await pool.connect();
-        } catch (e) {
-          for (const b of batch) b.reject(e);
-          return;
-        }
-        const socket = client.connection.stream;
-        socket.cork();
-        const answered = send(client, batch);
-        socket.uncork();
-        await answered;
-        client.release();
-      });
-    };
+    const pass = createPassBatch(async (batch) => {
+      let client;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+        return;
+      }
+      const socket = client.connection.stream;
+      socket.cork();
+      const answered = send(client, batch);
+      socket.uncork();
+      await answered;
+      client.release();
+    });
+    return (item) => pass.add(item);
   };
   const reads = perPass((client, batch) =>
     Promise.all(batch.map((b) => client.query({ ...read, values: [b.conversationId] }).then((r) => b.resolve(r.rows[0]?.turns ?? 0), b.reject))),
