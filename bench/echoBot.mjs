@@ -11,7 +11,7 @@
  * answers. It batches the way the real bot does (db/sql.ts): the reads of one pass of the event
  * loop go out together on one connection, and the writes of one pass are one transaction, sent in
  * one write to the socket. What the database costs on these shared cores, apart from the bot's
- * own work, is then the gap between the two echoes (README, Performance).
+ * own work, is then the gap between the two echoes (bench/FINDINGS.md).
  *
  *   PORT=3999 ECHO_DATABASE_URL=postgresql://… node bench/echoBot.mjs   (after npm run build: it uses dist/db/passBatch.js)
  */

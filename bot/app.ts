@@ -57,7 +57,7 @@ export async function startBot(
   } = {},
 ): Promise<RunningBot> {
   // Turns on their own thread leave this one to HTTP and Bot Framework, and the two share the
-  // cores (README, Performance). The thread loads its code while this one migrates.
+  // cores (bench/FINDINGS.md). The thread loads its code while this one migrates.
   const worker = options.turnWorker ? createTurnWorker(options.turnWorker, logger, options.turnThread) : undefined;
   let shipped: DialogFiles;
   let shippedDialogs: Dialogs;

@@ -16,7 +16,7 @@ import { classifierFromModel, modelKey, trainClassifier, type Classifier, type C
  * 3.4 MB of the 3.5; as base64 in JSON, a thread read 4.7 MB of text, parsed it, decoded it and
  * copied it (60 ms of the turn worker's start in its profile). With the main thread no longer
  * loading the model at all (bot/dialogsRuntime.ts), restarts came about 0.1 s sooner, with 41 MiB
- * less peak memory (README, Performance). Written here because no package fits better: a typed
+ * less peak memory (bench/FINDINGS.md). Written here because no package fits better: a typed
  * array's bytes are already its serialisation.
  */
 export const MODEL_FILE = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..', 'dist', 'nlu-model.bin');

@@ -67,7 +67,7 @@ export async function runTurnWorker(): Promise<void> {
    * all its messages, so that each stage of a turn runs for all of them in turn. Started one by
    * one (each message's turn ran up to its commit before the next message was read), a turn cost
    * this thread about 30% more CPU: every function slower, none new in the profile, as when code
-   * no longer stays in the processor's caches (README, Performance).
+   * no longer stays in the processor's caches (bench/FINDINGS.md).
    */
   const arrived = createPassBatch<Extract<ToWorker, { type: 'handle' | 'deliver' }>>((batch) => {
     // The main thread sends turns only after 'ready'.

@@ -74,8 +74,8 @@ export function providerOf(db: unknown): Provider {
 export interface Database {
   /**
    * Made when first used: the turn path runs on `sql` alone, so the turn worker (and a start)
-   * loads Prisma's client and query compiler only when something asks for them (README,
-   * Performance). Until then nothing is connected.
+   * loads Prisma's client and query compiler only when something asks for them
+   * (bench/FINDINGS.md). Until then nothing is connected.
    */
   readonly prisma: Db;
   /** Plain SQL on the same database, for the turn path (see ./sql). */
@@ -120,7 +120,7 @@ const DURABLE_COMMITS = 'PRAGMA synchronous = FULL';
  * runs in a savepoint (./sql), which journals the first change to every page; past 64 KiB that
  * journal spills to a temporary file, created and removed in every transaction, and every page
  * then costs a write system call: 14 of a turn's 23 `pwrite`s, 6% of the turn worker's CPU at 50
- * conversations (README, Performance). A group's journal is at most a few hundred KiB and is gone
+ * conversations (bench/FINDINGS.md). A group's journal is at most a few hundred KiB and is gone
  * at its COMMIT; nothing durable depends on it.
  */
 const TURN_CONNECTION = `${DURABLE_COMMITS}; PRAGMA temp_store = MEMORY`;

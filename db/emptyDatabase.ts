@@ -11,7 +11,7 @@ import type { DatabaseKind } from './client';
  * with tables and without that table it refuses, asking for a baseline).
  * The engine took 0.55–0.7 s to apply this project's migrations to an empty PostgreSQL database
  * on the AMD machine, against 0.18 s for the same scripts through psql: most of a first start's
- * margin (README, Performance). The table and rows are the engine's own (its DDL, the SHA-256 of
+ * margin (bench/FINDINGS.md). The table and rows are the engine's own (its DDL, the SHA-256 of
  * each script, one step each; test/integration/database.test.ts compares them with the engine's),
  * so the engine and `prisma migrate` read them as theirs afterwards. Anything unusual (a missing
  * script, a lock file for another provider, a script that fails) rolls back and leaves the

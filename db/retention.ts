@@ -61,7 +61,7 @@ export async function runRetention(deps: RetentionDeps, options: { minIntervalMs
   const ranRecently = (at: Date) => now.getTime() - at.getTime() < minIntervalMs;
   // Asked first with plain SQL, outside the transaction: a start within the hour of the last run
   // (a restart, another instance) stops here, so its first turns wait neither for the write lock
-  // nor for Prisma to load (README, Performance). The transaction asks again, under its lock.
+  // nor for Prisma to load (bench/FINDINGS.md). The transaction asks again, under its lock.
   const [latest] = await database.sql.all<{ at: unknown }>('SELECT "at" FROM "JobRun" WHERE "job" = ?', [RETENTION_JOB]);
   if (latest && ranRecently(asDate(latest.at))) return undefined;
 

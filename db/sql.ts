@@ -144,7 +144,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * does any of them resolve. If the shared transaction itself is lost (the COMMIT fails, or an
    * error made SQLite roll it back), all of them reject: none resolved before, so none was told it
    * committed. Smaller batches cost more in commits than they gain (about 0.4 ms a COMMIT;
-   * committing at half the turns in flight was measured and dropped: README, Performance).
+   * committing at half the turns in flight was measured and dropped: bench/FINDINGS.md).
    */
   const pending = createPassBatch<Job>((jobs) => void commitBatch(jobs));
   const commitBatch = async (jobs: Job[]): Promise<void> => {
@@ -180,7 +180,7 @@ export function sqliteSql(connection: SqliteConnection, lock: FileLock): SqlData
    * transaction. SQLite begins and ends one for every statement run outside a transaction (a lock
    * on the log's shared index taken and given back, `fcntl` calls: 8.8 a turn, 0.9 now), and each
    * such statement waited for `lock` on its own; the turn path alone took 0.57 ms of CPU a turn at
-   * 10 conversations that way, 0.49 ms now (README, Performance). The pass's first read takes the
+   * 10 conversations that way, 0.49 ms now (bench/FINDINGS.md). The pass's first read takes the
    * lock and BEGINs; the end of the pass ends the transaction and gives the lock back, so a group
    * commit asked for meanwhile waits at most for the pass, and no snapshot outlives its pass.
    */
@@ -233,7 +233,7 @@ const pgArg = (a: SqlArg): string | number | boolean | null => (a instanceof Dat
  * that transactions that write the same rows queue instead of deadlocking. The turns of a pass
  * share one transaction, and so hold all their rows' locks until one COMMIT: two such groups that
  * met the same two borrowers' rows in opposite orders waited for each other until PostgreSQL's
- * deadlock check, a second later, broke the circle by failing one (README, Performance).
+ * deadlock check, a second later, broke the circle by failing one (bench/FINDINGS.md).
  */
 function advisoryLocks(names: readonly string[]): QueryConfig {
   const keys = [...new Set(names.map((n) => createHash('sha256').update(n).digest().readBigInt64BE(0)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -280,7 +280,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
       let n = 0;
       texts.set(sql, (t = { name: `turn_${texts.size}`, text: sql.replace(/\?/g, () => `$${++n}`) }));
     }
-    // A literal, not a spread: the copy a spread makes gets a map of its own for the keys added after it (README, Performance).
+    // A literal, not a spread: the copy a spread makes gets a map of its own for the keys added after it (bench/FINDINGS.md).
     return { name: t.name, text: t.text, values: args.map(pgArg), types } as QueryConfig;
   };
 
@@ -426,8 +426,7 @@ export function postgresSql(pool: Pool, textParserOf: (oid: number) => (value: s
    * loop (the turns the worker started together, each reading its conversation, then its loans)
    * go out on one connection in one write to the socket, pipelined, and are answered in order.
    * One at a time on the pool, each cost a write of its own and woke a server process of its own:
-   * writes to the socket were a third of the turn worker's time in the profile (README,
-   * Performance).
+   * writes to the socket were a third of the turn worker's time in the profile (bench/FINDINGS.md).
    */
   type Pending = { query: QueryConfig; resolve: (result: QueryResult) => void; reject: (e: unknown) => void };
   const sendTogether = async (batch: Pending[]): Promise<void> => {

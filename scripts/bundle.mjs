@@ -79,7 +79,7 @@ for (const [entry, outfile] of bundles) {
 /**
  * The bundle's code in ASCII. V8 keeps a script's source as two-byte text when one character is
  * outside Latin-1, twice the memory to read and hold (19 MB for the server's bundle), and the
- * recognition patterns are Chinese: restarts about 0.07 s sooner (README, Performance). esbuild
+ * recognition patterns are Chinese: restarts about 0.07 s sooner (bench/FINDINGS.md). esbuild
  * escapes strings, identifiers and template literals; what it leaves is in comments, regular
  * expression literals and a tagged template's raw text. `\uXXXX` means the same character in the
  * first two but not in the third, so a bundle with such a template is refused, naming it.

@@ -8,8 +8,8 @@ import ts from 'typescript';
  * generator function. On Node 20 (V8 11.3) its first call gives that function a map of its own (in
  * the old generation) and a prototype object, so every call of such a method leaves old objects
  * pointing at young ones: the main thread promoted 9.4% of what it allocated to the old
- * generation and paused about 4 ms for each scavenge, 3.5% and 2.4 ms with this step (README,
- * Performance). A loop calling a generator made anew each time promotes 5.5% of what it
+ * generation and paused about 4 ms for each scavenge, 3.5% and 2.4 ms with this step
+ * (bench/FINDINGS.md). A loop calling a generator made anew each time promotes 5.5% of what it
  * allocates; the same loop with one generator function, none. Written here because no tool turns
  * compiled generators back into async functions.
  *
