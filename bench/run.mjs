@@ -175,6 +175,24 @@ async function startStatefulEcho() {
   }
 }
 
+/**
+ * `fn` with the echo bot and, on PostgreSQL, the stateful echo; both are stopped after it, and the
+ * stateful echo's database dropped, also when it (or starting the stateful echo) fails.
+ */
+async function withEchoes(kind, fn) {
+  const echo = await startEcho();
+  try {
+    const stateful = kind === 'postgres' ? await startStatefulEcho() : undefined;
+    try {
+      return await fn(echo, stateful?.echo);
+    } finally {
+      await stateful?.stop();
+    }
+  } finally {
+    await echo.stop();
+  }
+}
+
 let runSeq = 0;
 /** One driver run against `target`; adds the CPU time per turn of the target (and of PostgreSQL when the target uses it). */
 async function drive(target, opts) {
@@ -605,18 +623,12 @@ async function runFor(kind) {
     if (smoke) return await smokeRun(result, db, dir);
     await section('throughput', async () => {
       if (!only.has('throughput')) return undefined;
-      const echo = await startEcho();
-      const stateful = kind === 'postgres' ? await startStatefulEcho() : undefined;
-      try {
+      return withEchoes(kind, async (echo, stateful) => {
         const bot = await startBot(db.url, dir);
-        const r = await throughput(echo, bot, stateful?.echo);
+        const r = await throughput(echo, bot, stateful);
         await bot.stop();
         return r;
-      } finally {
-        // The stateful echo's database is dropped here, also when the section failed.
-        await echo.stop();
-        await stateful?.stop();
-      }
+      });
     });
     if (only.has('turnpath')) await section('turnPath', () => turnPath(kind, dir, result.throughput?.rows));
     if (only.has('coldstart')) await section('coldStart', () => coldStart(db, dir));
@@ -665,17 +677,12 @@ function finish(result) {
  * alone, an import through the command line, a restart on it.
  */
 async function smokeRun(result, db, dir) {
-  const echo = await startEcho();
-  const stateful = result.database === 'postgres' ? await startStatefulEcho() : undefined;
-  try {
+  await withEchoes(result.database, async (echo, stateful) => {
     const bot = await startBot(db.url, dir, { probe: true });
-    result.throughput = await throughput(echo, bot, stateful?.echo);
+    result.throughput = await throughput(echo, bot, stateful);
     result.memory = await memory(bot);
     await bot.stop();
-  } finally {
-    await echo.stop();
-    await stateful?.stop();
-  }
+  });
   result.turnPath = await turnPath(result.database, dir, result.throughput.rows);
   result.portfolio = await portfolio(db, dir, result.throughput.rows, true);
   return finish(result);
